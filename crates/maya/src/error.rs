@@ -1,0 +1,136 @@
+//! The one error type of maya.
+//!
+//! Misuse in operator form (`a + b` with shapes that do not broadcast) panics
+//! with the message of the matching variant; every such op has a `try_` twin
+//! that returns it instead. Data problems (a non-finite value, a solver that
+//! does not converge) are always returned as `Result`.
+
+use std::fmt;
+
+/// `Result` with maya's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which sweep of the tape produced a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The forward (recording) sweep.
+    Forward,
+    /// The reverse (gradient) sweep.
+    Backward,
+}
+
+impl fmt::Display for Pass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pass::Forward => "forward",
+            Pass::Backward => "backward",
+        })
+    }
+}
+
+/// Everything that can go wrong in maya, with the fields needed to act on it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Two shapes that an op cannot combine.
+    #[error("{op}: incompatible shapes {lhs:?} and {rhs:?}: {hint}")]
+    Shape {
+        /// The op that was called.
+        op: &'static str,
+        /// Shape of the first operand.
+        lhs: Vec<usize>,
+        /// Shape of the second operand.
+        rhs: Vec<usize>,
+        /// What the op needs.
+        hint: &'static str,
+    },
+    /// A buffer whose length does not match the shape it was given.
+    #[error("{op}: data of length {len} cannot have shape {shape:?} ({expected} elements)")]
+    DataLength {
+        /// The op that was called.
+        op: &'static str,
+        /// Length of the data given.
+        len: usize,
+        /// The shape asked for.
+        shape: Vec<usize>,
+        /// Number of elements the shape holds.
+        expected: usize,
+    },
+    /// An index (or the end of a range) past the end of an axis.
+    #[error("{op}: index {index} is out of range for length {len}")]
+    Index {
+        /// The op that was called.
+        op: &'static str,
+        /// The offending index.
+        index: usize,
+        /// Length of the axis indexed.
+        len: usize,
+    },
+    /// An axis that the tensor does not have.
+    #[error("{op}: axis {axis} is out of range for a tensor of shape {shape:?}")]
+    Axis {
+        /// The op that was called.
+        op: &'static str,
+        /// The axis asked for.
+        axis: usize,
+        /// Shape of the tensor.
+        shape: Vec<usize>,
+    },
+    /// An op that needs a one-element value got a larger one.
+    #[error("{op}: needs a one-element value, got shape {shape:?}")]
+    NotScalar {
+        /// The op that was called.
+        op: &'static str,
+        /// Shape of the value given.
+        shape: Vec<usize>,
+    },
+    /// A handle used with a tape it does not belong to.
+    #[error("{op}: the handle belongs to another tape; record every value of one computation on one tape")]
+    ForeignHandle {
+        /// The op that was called.
+        op: &'static str,
+    },
+    /// An op given an empty list where it needs at least one item.
+    #[error("{op}: needs at least one input")]
+    Empty {
+        /// The op that was called.
+        op: &'static str,
+    },
+    /// A parameter outside its valid range.
+    #[error("{name} = {value} is invalid: {reason}")]
+    Parameter {
+        /// Name of the parameter.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What the parameter must satisfy.
+        reason: &'static str,
+    },
+    /// The first op whose value or gradient turned non-finite (checked mode).
+    #[error("{pass} sweep: op `{op}` (node {node}, input shapes {input_shapes:?}) produced a non-finite value")]
+    NonFiniteOp {
+        /// Name of the op.
+        op: &'static str,
+        /// Index of the node on its tape.
+        node: usize,
+        /// Shapes of the op's inputs (`[]` for scalars).
+        input_shapes: Vec<Vec<usize>>,
+        /// Whether the value or the gradient went bad.
+        pass: Pass,
+    },
+    /// A state that turned non-finite during a simulation.
+    #[error("non-finite {what} at step {step}")]
+    NonFinite {
+        /// What went non-finite (e.g. "velocity of particle 3").
+        what: String,
+        /// The step at which it was found.
+        step: usize,
+    },
+    /// An iterative method that did not converge.
+    #[error("did not converge after {iters} iterations (residual {residual:e})")]
+    NotConverged {
+        /// Iterations made.
+        iters: usize,
+        /// Residual when it stopped.
+        residual: f64,
+    },
+}

@@ -1,0 +1,225 @@
+//! `TensorTape` and `TVar`: recording kernels and their values.
+
+use super::kernel::Kernel;
+use crate::error::{Error, Pass, Result};
+use crate::tensor::Tensor;
+use std::cell::{Cell, Ref, RefCell};
+use std::ops::Range;
+
+pub(super) struct Node {
+    pub kernel: Box<dyn Kernel>,
+    pub inputs: Vec<usize>,
+    pub outputs: Range<usize>,
+}
+
+#[derive(Default)]
+pub(super) struct Inner {
+    pub values: Vec<Tensor>,
+    pub requires_grad: Vec<bool>,
+    pub nodes: Vec<Node>,
+    pub first_bad: Option<Error>,
+}
+
+/// A tape of tensor kernels. Values recorded on it are [`TVar`]s.
+///
+/// ```
+/// use maya::{Tensor, TensorTape};
+/// let t = TensorTape::new();
+/// let a = t.var(Tensor::from_data(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![2, 3]));
+/// let b = t.var(Tensor::from_data(vec![7.0, 8.0, 9.0, 10.0, 11.0, 12.0], vec![3, 2]));
+/// let loss = a.matmul(&b).sum();
+/// let g = t.grad(loss);
+/// // ∂loss/∂A = 1 Bᵀ: row i of the gradient is the row sums of B.
+/// assert_eq!(g[a.idx()].data, vec![15.0, 19.0, 23.0, 15.0, 19.0, 23.0]);
+/// ```
+#[derive(Default)]
+pub struct TensorTape {
+    pub(super) inner: RefCell<Inner>,
+    pub(super) checked: Cell<bool>,
+}
+
+/// A tensor recorded on a [`TensorTape`]: a `Copy` handle (tape and index).
+#[derive(Clone, Copy)]
+pub struct TVar<'t> {
+    pub(crate) tape: &'t TensorTape,
+    pub(crate) idx: usize,
+}
+
+impl std::fmt::Debug for TVar<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TVar {{ idx: {}, shape: {:?} }}", self.idx, self.shape())
+    }
+}
+
+impl TensorTape {
+    /// An empty tape.
+    pub fn new() -> TensorTape {
+        Self::default()
+    }
+
+    /// Forgets every value and node, keeping the tape's own buffers.
+    pub fn clear(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.values.clear();
+        inner.requires_grad.clear();
+        inner.nodes.clear();
+        inner.first_bad = None;
+    }
+
+    /// Number of values recorded.
+    pub fn len(&self) -> usize {
+        self.inner.borrow().values.len()
+    }
+
+    /// Whether no value is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Turns checked mode on or off: the tape then reports the first op whose
+    /// output (forward) or input gradient (backward) has a non-finite entry,
+    /// naming the op, its node index and its input shapes. See
+    /// [`TensorTape::first_non_finite`] and [`TensorTape::try_grad`]. Cost
+    /// when on: one finiteness scan of each result.
+    pub fn set_checked(&self, on: bool) {
+        self.checked.set(on);
+    }
+
+    /// Whether checked mode is on.
+    pub fn is_checked(&self) -> bool {
+        self.checked.get()
+    }
+
+    /// The first op whose output turned non-finite while in checked mode.
+    pub fn first_non_finite(&self) -> Option<Error> {
+        self.inner.borrow().first_bad.clone()
+    }
+
+    /// A new input: a value whose gradient is computed.
+    pub fn var(&self, value: Tensor) -> TVar<'_> {
+        self.push_leaf(value, true)
+    }
+
+    /// A new constant: a value that needs no gradient.
+    pub fn constant(&self, value: Tensor) -> TVar<'_> {
+        self.push_leaf(value, false)
+    }
+
+    /// A new scalar input (shape `[]`).
+    pub fn scalar(&self, value: f64) -> TVar<'_> {
+        self.var(Tensor::scalar(value))
+    }
+
+    fn push_leaf(&self, value: Tensor, requires_grad: bool) -> TVar<'_> {
+        let mut inner = self.inner.borrow_mut();
+        inner.values.push(value);
+        inner.requires_grad.push(requires_grad);
+        TVar {
+            tape: self,
+            idx: inner.values.len() - 1,
+        }
+    }
+
+    /// Records `kernel` applied to `inputs` and returns its outputs.
+    ///
+    /// Panics if the kernel rejects its inputs or a handle is foreign; see
+    /// [`TensorTape::try_apply`].
+    #[track_caller]
+    pub fn apply(&self, kernel: impl Kernel, inputs: &[TVar<'_>]) -> Vec<TVar<'_>> {
+        self.try_apply(kernel, inputs)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`TensorTape::apply`], returning the kernel's error instead.
+    pub fn try_apply(&self, mut kernel: impl Kernel, inputs: &[TVar<'_>]) -> Result<Vec<TVar<'_>>> {
+        let name = kernel.name();
+        if inputs.iter().any(|v| !std::ptr::eq(v.tape, self)) {
+            return Err(Error::ForeignHandle { op: name });
+        }
+        let ids: Vec<usize> = inputs.iter().map(|v| v.idx).collect();
+        let outputs = {
+            let inner = self.inner.borrow();
+            let refs: Vec<&Tensor> = ids.iter().map(|&i| &inner.values[i]).collect();
+            kernel.forward(&refs)?
+        };
+        let mut inner = self.inner.borrow_mut();
+        let node = inner.nodes.len();
+        if self.checked.get() && inner.first_bad.is_none() && !outputs.iter().all(Tensor::is_finite)
+        {
+            inner.first_bad = Some(Error::NonFiniteOp {
+                op: name,
+                node,
+                input_shapes: ids.iter().map(|&i| inner.values[i].shape.clone()).collect(),
+                pass: Pass::Forward,
+            });
+        }
+        let requires_grad = ids.iter().any(|&i| inner.requires_grad[i]);
+        let start = inner.values.len();
+        let n_out = outputs.len();
+        inner.values.extend(outputs);
+        inner
+            .requires_grad
+            .extend(std::iter::repeat_n(requires_grad, n_out));
+        if requires_grad {
+            inner.nodes.push(Node {
+                kernel: Box::new(kernel),
+                inputs: ids,
+                outputs: start..start + n_out,
+            });
+        }
+        Ok((start..start + n_out)
+            .map(|idx| TVar { tape: self, idx })
+            .collect())
+    }
+
+    /// Records a single-output kernel.
+    pub(crate) fn try_apply1(&self, kernel: impl Kernel, inputs: &[TVar<'_>]) -> Result<TVar<'_>> {
+        Ok(self.try_apply(kernel, inputs)?[0])
+    }
+
+    pub(super) fn borrow_inner(&self) -> Ref<'_, Inner> {
+        self.inner.borrow()
+    }
+}
+
+impl<'t> TVar<'t> {
+    /// Index of this value on its tape: the index of its gradient.
+    pub fn idx(&self) -> usize {
+        self.idx
+    }
+
+    /// The tape this value lives on.
+    pub fn tape(&self) -> &'t TensorTape {
+        self.tape
+    }
+
+    /// A copy of the value.
+    pub fn value(&self) -> Tensor {
+        self.tape.inner.borrow().values[self.idx].clone()
+    }
+
+    /// Calls `f` with a reference to the value (no copy).
+    pub fn with_value<R>(&self, f: impl FnOnce(&Tensor) -> R) -> R {
+        f(&self.tape.inner.borrow().values[self.idx])
+    }
+
+    /// The value's shape.
+    pub fn shape(&self) -> Vec<usize> {
+        self.with_value(|v| v.shape.clone())
+    }
+
+    /// The value of a one-element tensor.
+    #[track_caller]
+    pub fn item(&self) -> f64 {
+        self.with_value(|v| v.item())
+    }
+
+    /// Checks that `other` lives on the same tape.
+    pub(crate) fn same_tape(&self, other: &TVar<'_>, op: &'static str) -> Result<()> {
+        if std::ptr::eq(self.tape, other.tape) {
+            Ok(())
+        } else {
+            Err(Error::ForeignHandle { op })
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Matrix products through faer: 2D, and batched over leading axes with
+//! broadcasting of the batch axes.
+
+use crate::error::{Error, Result};
+use crate::tensor::{broadcast_shapes, broadcast_strides, for_each_index, numel, Tensor};
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Below this many multiply-adds a product runs on one thread.
+const PARALLEL_FLOPS: usize = 1 << 21;
+
+/// The output shape of `a @ b`: `[..., m, k] @ [..., k, n] -> [..., m, n]`,
+/// batch axes broadcast.
+pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let err = |hint| Error::Shape {
+        op: "matmul",
+        lhs: a.to_vec(),
+        rhs: b.to_vec(),
+        hint,
+    };
+    if a.len() < 2 || b.len() < 2 {
+        return Err(err("both operands need at least 2 axes ([m, k] @ [k, n])"));
+    }
+    let (m, ka) = (a[a.len() - 2], a[a.len() - 1]);
+    let (kb, n) = (b[b.len() - 2], b[b.len() - 1]);
+    if ka != kb {
+        return Err(err(
+            "the last axis of the left operand must equal the second-to-last of the right",
+        ));
+    }
+    let mut shape = broadcast_shapes(&a[..a.len() - 2], &b[..b.len() - 2], "matmul")
+        .map_err(|_| err("batch axes (all but the last two) must broadcast"))?;
+    shape.extend([m, n]);
+    Ok(shape)
+}
+
+/// `a @ b`.
+///
+/// ```
+/// use maya::{Tensor, tensor::cpu::matmul};
+/// let a = Tensor::from_data(vec![1.0, 2.0, 3.0, 4.0], vec![2, 2]);
+/// let i = Tensor::from_data(vec![1.0, 0.0, 0.0, 1.0], vec![2, 2]);
+/// assert_eq!(matmul(&a, &i).unwrap(), a);
+/// ```
+pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let shape = matmul_shape(&a.shape, &b.shape)?;
+    let mut out = Tensor::zeros(&shape);
+    matmul_acc(&mut out, a, false, b, false);
+    Ok(out)
+}
+
+/// A batch of matrices viewed in place: the shape of each matrix and where
+/// each batch entry starts.
+struct Batch {
+    rows: usize,
+    cols: usize,
+    strides: Vec<usize>,
+}
+
+impl Batch {
+    fn of(t: &Tensor, batch_shape: &[usize]) -> Batch {
+        let nd = t.shape.len();
+        let (rows, cols) = (t.shape[nd - 2], t.shape[nd - 1]);
+        let per = rows * cols;
+        let strides = broadcast_strides(&t.shape[..nd - 2], batch_shape)
+            .into_iter()
+            .map(|s| s * per)
+            .collect();
+        Batch {
+            rows,
+            cols,
+            strides,
+        }
+    }
+
+    fn view<'a>(&self, data: &'a [f64], off: usize, transpose: bool) -> MatRef<'a, f64> {
+        let m = MatRef::from_row_major_slice(
+            &data[off..off + self.rows * self.cols],
+            self.rows,
+            self.cols,
+        );
+        if transpose {
+            m.transpose()
+        } else {
+            m
+        }
+    }
+}
+
+/// `out += op(a) @ op(b)`, where `op` transposes the last two axes when its
+/// flag is set. `out` may have batch axes that `a` or `b` broadcast over, or
+/// fewer batch axes than they have (the product is then summed over the
+/// missing ones, as the adjoint of a broadcast needs).
+pub fn matmul_acc(out: &mut Tensor, a: &Tensor, ta: bool, b: &Tensor, tb: bool) {
+    let (na, nb) = (a.ndim(), b.ndim());
+    let batch_shape = broadcast_shapes(&a.shape[..na - 2], &b.shape[..nb - 2], "matmul")
+        .expect("matmul_acc: batch axes checked by the caller");
+    let ba = Batch::of(a, &batch_shape);
+    let bb = Batch::of(b, &batch_shape);
+    let no = out.ndim();
+    let (rows, cols) = (out.shape[no - 2], out.shape[no - 1]);
+    let per = rows * cols;
+    let so: Vec<usize> = broadcast_strides(&out.shape[..no - 2], &batch_shape)
+        .into_iter()
+        .map(|s| s * per)
+        .collect();
+    let inner = if ta { ba.rows } else { ba.cols };
+    let flops = numel(&batch_shape) * rows * cols * inner;
+    let par = if flops >= PARALLEL_FLOPS {
+        Par::rayon(0)
+    } else {
+        Par::Seq
+    };
+    let out_data = &mut out.data;
+    for_each_index(
+        &batch_shape,
+        &[&ba.strides, &bb.strides, &so],
+        |_, [ia, ib, io]| {
+            let lhs = ba.view(&a.data, ia, ta);
+            let rhs = bb.view(&b.data, ib, tb);
+            let dst = MatMut::from_row_major_slice_mut(&mut out_data[io..io + per], rows, cols);
+            faer::linalg::matmul::matmul(dst, Accum::Add, lhs, rhs, 1.0, par);
+        },
+    );
+}

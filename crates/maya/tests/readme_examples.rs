@@ -1,0 +1,77 @@
+//! The three examples of the original README, as written (only `use` lines
+//! may differ).
+
+#[test]
+fn scalar_example() {
+    use maya::Tape;
+
+    let t = Tape::new();
+    let x = t.var(1.3);
+
+    // f(x) = exp(sin(x²))
+    let y = (x * x).sin().exp();
+
+    let grads = t.grad(y);
+    println!("∂f/∂x = {}", grads[x.idx()]);
+
+    // f'(x) = 2x · cos(x²) · exp(sin(x²)) ≈ -0.83454 at x = 1.3 (the old
+    // README's comment, -0.7497, was wrong).
+    let exact = 2.0 * 1.3 * (1.3f64 * 1.3).cos() * (1.3f64 * 1.3).sin().exp();
+    assert!((grads[x.idx()] - exact).abs() < 1e-12);
+    assert!((exact - (-0.83454)).abs() < 1e-5);
+}
+
+#[test]
+fn matmul_example() {
+    use maya::{Tensor, TensorTape};
+
+    let t = TensorTape::new();
+    let a = t.var(Tensor::from_data(
+        vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        vec![2, 3],
+    ));
+    let b = t.var(Tensor::from_data(
+        vec![7.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+        vec![3, 2],
+    ));
+
+    let c = a.matmul(&b); // 2×2 result
+    let loss = c.sum(); // scalar
+    let grads = t.grad(loss);
+
+    // grads[a.idx()] is ∂loss/∂A = ∂loss/∂C · B^T, shape [2, 3]
+    // grads[b.idx()] is ∂loss/∂B = A^T · ∂loss/∂C, shape [3, 2]
+
+    // ∂loss/∂C is all ones, so ∂loss/∂A[i][k] = Σ_j B[k][j] (row sums of B:
+    // 15, 19, 23) and ∂loss/∂B[k][j] = Σ_i A[i][k] (column sums of A: 5, 7, 9).
+    assert_eq!(grads[a.idx()].shape, vec![2, 3]);
+    assert_eq!(
+        grads[a.idx()].data,
+        vec![15.0, 19.0, 23.0, 15.0, 19.0, 23.0]
+    );
+    assert_eq!(grads[b.idx()].shape, vec![3, 2]);
+    assert_eq!(grads[b.idx()].data, vec![5.0, 5.0, 7.0, 7.0, 9.0, 9.0]);
+}
+
+#[test]
+fn rollout_example() {
+    use maya::{semi_implicit_euler_step, Tensor, TensorTape};
+
+    let t = TensorTape::new();
+    let mut p = t.var(Tensor::from_data(vec![0.0], vec![1]));
+    let mut v = t.var(Tensor::from_data(vec![1.5], vec![1]));
+    let v0_idx = v.idx();
+    let a = t.var(Tensor::from_data(vec![-9.81], vec![1]));
+
+    // Roll out 10 steps under constant gravity.
+    for _ in 0..10 {
+        let (np, nv) = semi_implicit_euler_step(&p, &v, &a, 0.05);
+        p = np;
+        v = nv;
+    }
+
+    // Take ∂(sum p_final)/∂v_0. Should equal N·dt = 0.5.
+    let loss = p.sum();
+    let grads = t.grad(loss);
+    assert!((grads[v0_idx].data[0] - 0.5).abs() < 1e-10);
+}

@@ -1,0 +1,130 @@
+//! `maya bench`: the workloads of the peers' WORKLOADS.md, timed, printed as
+//! JSON lines (one per workload × size × mode).
+
+mod matmul;
+mod scalar_chain;
+
+use anyhow::{bail, Result};
+use clap::Args;
+use serde_json::{json, Map, Value};
+use std::time::Instant;
+
+/// Options shared with the peers' benchmark scripts.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Workload: all, W1..W4, or names (scalar-chain, matmul), comma-separated.
+    #[arg(long, default_value = "all")]
+    workload: String,
+    /// One size (K, N or n); default: every size of the spec.
+    #[arg(long)]
+    size: Option<usize>,
+    /// forward, grad or both.
+    #[arg(long, default_value = "both")]
+    mode: String,
+    /// Timed repetitions after one warm-up.
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+}
+
+/// What one timed repetition returns: the loss and, in grad mode, the
+/// named checks.
+pub struct Outcome {
+    pub loss: f64,
+    pub checks: Vec<(&'static str, Vec<f64>)>,
+}
+
+/// A workload: its name, alias, sizes, and a constructor of a runnable case.
+pub struct Workload {
+    pub name: &'static str,
+    pub alias: &'static str,
+    pub sizes: &'static [usize],
+    /// Builds the inputs for a size (untimed) and returns the timed body.
+    pub prepare: fn(usize, bool) -> Box<dyn FnMut() -> Outcome>,
+}
+
+fn workloads() -> Vec<Workload> {
+    vec![scalar_chain::workload(), matmul::workload()]
+}
+
+fn select(spec: &str) -> Result<Vec<Workload>> {
+    let all = workloads();
+    if spec == "all" {
+        return Ok(all);
+    }
+    let wanted: Vec<&str> = spec.split(',').map(str::trim).collect();
+    for w in &wanted {
+        if !all.iter().any(|x| x.name == *w || x.alias == *w) {
+            let valid: Vec<String> = all.iter().map(|x| format!("{} ({})", x.name, x.alias)).collect();
+            bail!("unknown workload `{w}`; valid workloads: all, {}", valid.join(", "));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|x| wanted.iter().any(|w| x.name == *w || x.alias == *w))
+        .collect())
+}
+
+pub fn run(args: &BenchArgs) -> Result<()> {
+    let modes: &[&str] = match args.mode.as_str() {
+        "both" => &["forward", "grad"],
+        "forward" => &["forward"],
+        "grad" => &["grad"],
+        m => bail!("unknown mode `{m}`; valid modes: forward, grad, both"),
+    };
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    for w in select(&args.workload)? {
+        let sizes: Vec<usize> = match args.size {
+            Some(s) => vec![s],
+            None => w.sizes.to_vec(),
+        };
+        for size in sizes {
+            for &mode in modes {
+                let line = time_case(&w, size, mode, args.runs);
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn time_case(w: &Workload, size: usize, mode: &str, runs: usize) -> Value {
+    let grad = mode == "grad";
+    let mut body = (w.prepare)(size, grad);
+    let mut outcome = body(); // warm-up
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t0 = Instant::now();
+        outcome = body();
+        times.push(t0.elapsed().as_secs_f64());
+    }
+    let mut checks = Map::new();
+    if grad {
+        for (name, v) in &outcome.checks {
+            let value = if v.len() == 1 { json!(v[0]) } else { json!(v) };
+            checks.insert((*name).to_string(), value);
+        }
+    }
+    json!({
+        "system": "maya",
+        "workload": w.name,
+        "size": size,
+        "mode": mode,
+        "median_s": median(&mut times),
+        "runs": runs,
+        "compile_s": 0.0,
+        "loss": outcome.loss,
+        "checks": checks,
+    })
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        0.5 * (xs[n / 2 - 1] + xs[n / 2])
+    }
+}

@@ -48,6 +48,7 @@ pub mod dynamics;
 mod error;
 pub mod gradcheck;
 mod ops;
+pub mod optim;
 pub mod scalar;
 pub mod tape;
 pub mod tensor;

@@ -6,33 +6,41 @@ use crate::error::Result;
 
 impl<'t> Var<'t> {
     /// y = sin x, ∂y/∂x = cos x.
+    #[inline]
     pub fn sin(self) -> Var<'t> {
-        self.unary("sin", self.val.sin(), self.val.cos())
+        let (s, c) = self.val.sin_cos();
+        self.unary("sin", s, c)
     }
     /// y = cos x, ∂y/∂x = −sin x.
+    #[inline]
     pub fn cos(self) -> Var<'t> {
         self.unary("cos", self.val.cos(), -self.val.sin())
     }
     /// y = tan x, ∂y/∂x = 1 + tan² x.
+    #[inline]
     pub fn tan(self) -> Var<'t> {
         let y = self.val.tan();
         self.unary("tan", y, 1.0 + y * y)
     }
     /// y = eˣ, ∂y/∂x = eˣ.
+    #[inline]
     pub fn exp(self) -> Var<'t> {
         let y = self.val.exp();
         self.unary("exp", y, y)
     }
     /// y = ln x, ∂y/∂x = 1/x (NaN for x < 0, as in f64).
+    #[inline]
     pub fn ln(self) -> Var<'t> {
         self.unary("ln", self.val.ln(), 1.0 / self.val)
     }
     /// y = √x, ∂y/∂x = 1/(2√x) (infinite at 0).
+    #[inline]
     pub fn sqrt(self) -> Var<'t> {
         let y = self.val.sqrt();
         self.unary("sqrt", y, 0.5 / y)
     }
     /// y = xⁿ, ∂y/∂x = n xⁿ⁻¹.
+    #[inline]
     pub fn powi(self, n: i32) -> Var<'t> {
         let d = if n == 0 {
             0.0
@@ -42,6 +50,7 @@ impl<'t> Var<'t> {
         self.unary("powi", self.val.powi(n), d)
     }
     /// y = xᵖ for a constant p, ∂y/∂x = p xᵖ⁻¹.
+    #[inline]
     pub fn powf(self, p: f64) -> Var<'t> {
         let d = if p == 0.0 {
             0.0
@@ -51,11 +60,13 @@ impl<'t> Var<'t> {
         self.unary("powf", self.val.powf(p), d)
     }
     /// y = tanh x, ∂y/∂x = 1 − tanh² x.
+    #[inline]
     pub fn tanh(self) -> Var<'t> {
         let y = self.val.tanh();
         self.unary("tanh", y, 1.0 - y * y)
     }
     /// y = |x|, ∂y/∂x = sign x (0 at 0).
+    #[inline]
     pub fn abs(self) -> Var<'t> {
         let d = if self.val > 0.0 {
             1.0
@@ -67,6 +78,7 @@ impl<'t> Var<'t> {
         self.unary("abs", self.val.abs(), d)
     }
     /// y = max(x, 0), ∂y/∂x = 1 for x > 0, else 0 (relu'(0) = 0).
+    #[inline]
     pub fn relu(self) -> Var<'t> {
         let on = self.val > 0.0;
         self.unary(

@@ -5,19 +5,23 @@ use crate::error::Result;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 impl<'t> Var<'t> {
-    /// a + b; panics on handles from different tapes.
+    /// a + b, returning an error for handles from different tapes.
+    #[inline]
     pub fn try_add(self, b: Var<'t>) -> Result<Var<'t>> {
         self.try_binary(b, "add", self.val + b.val, 1.0, 1.0)
     }
     /// a − b.
+    #[inline]
     pub fn try_sub(self, b: Var<'t>) -> Result<Var<'t>> {
         self.try_binary(b, "sub", self.val - b.val, 1.0, -1.0)
     }
     /// a · b.
+    #[inline]
     pub fn try_mul(self, b: Var<'t>) -> Result<Var<'t>> {
         self.try_binary(b, "mul", self.val * b.val, b.val, self.val)
     }
     /// a / b: ∂/∂a = 1/b, ∂/∂b = −a/b².
+    #[inline]
     pub fn try_div(self, b: Var<'t>) -> Result<Var<'t>> {
         let inv = 1.0 / b.val;
         self.try_binary(b, "div", self.val * inv, inv, -self.val * inv * inv)
@@ -30,6 +34,7 @@ macro_rules! var_binop {
      f64_var: |$c2:ident, $b2:ident| $v2:expr, $d2:expr) => {
         impl<'t> $tr<Var<'t>> for Var<'t> {
             type Output = Var<'t>;
+            #[inline]
             #[track_caller]
             fn $method(self, rhs: Var<'t>) -> Var<'t> {
                 self.$try(rhs).unwrap_or_else(|e| panic!("{e}"))
@@ -61,6 +66,7 @@ var_binop!(Div, div, try_div, var_f64: |a, c| a / c, 1.0 / c; f64_var: |c, b| c 
 
 impl<'t> Neg for Var<'t> {
     type Output = Var<'t>;
+    #[inline]
     fn neg(self) -> Var<'t> {
         self.unary("neg", -self.val, -1.0)
     }

@@ -203,13 +203,7 @@ impl Tape {
             }
             return self.sweep_checked(&nodes[..=top], adj);
         }
-        for i in (1..=top).rev() {
-            let n = nodes[i];
-            let g = adj[i];
-            adj[n.parents[0] as usize] += n.partials[0] * g;
-            adj[n.parents[1] as usize] += n.partials[1] * g;
-        }
-        adj[0] = 0.0;
+        sweep(&nodes[..=top], &mut adj[..=top]);
         Ok(())
     }
 
@@ -232,6 +226,27 @@ impl Tape {
         adj[0] = 0.0;
         Ok(())
     }
+}
+
+/// The reverse sweep: adj[parent] += partial · adj[node], from the last node
+/// down to node 1.
+#[inline(never)]
+fn sweep(nodes: &[Node], adj: &mut [f64]) {
+    assert_eq!(nodes.len(), adj.len());
+    for i in (1..nodes.len()).rev() {
+        let n = nodes[i];
+        let g = adj[i];
+        let [p0, p1] = n.parents;
+        debug_assert!((p0 as usize) < i && (p1 as usize) < i);
+        // SAFETY: a node's parents were recorded before it on the same tape
+        // (`push` takes them from live handles of this tape, checked by
+        // `try_binary`), so p0, p1 < i < adj.len().
+        unsafe {
+            *adj.get_unchecked_mut(p0 as usize) += n.partials[0] * g;
+            *adj.get_unchecked_mut(p1 as usize) += n.partials[1] * g;
+        }
+    }
+    adj[0] = 0.0;
 }
 
 /// The gradient of one output with respect to every node of a [`Tape`].

@@ -44,6 +44,7 @@
 //! the first op whose value or gradient turns non-finite.
 #![warn(missing_docs)]
 
+pub mod demos;
 pub mod dynamics;
 mod error;
 pub mod gradcheck;

@@ -1,0 +1,112 @@
+//! The `maya` command: listings, errors, and outputs of a demo run.
+
+use std::process::Command;
+
+fn maya(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_maya"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the maya binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn demo_without_name_lists_demos() {
+    let (ok, stdout, _) = maya(&["demo"]);
+    assert!(ok);
+    assert!(stdout.contains("oscillator"), "{stdout}");
+}
+
+#[test]
+fn unknown_demo_lists_the_valid_ones() {
+    let (ok, _, stderr) = maya(&["demo", "no-such-demo"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("unknown demo `no-such-demo`") && stderr.contains("oscillator"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_workload_lists_the_valid_ones() {
+    let (ok, _, stderr) = maya(&["bench", "--workload", "W9"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("unknown workload `W9`") && stderr.contains("scalar-chain"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unwritable_out_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("maya-cli-test-file-{}", std::process::id()));
+    std::fs::write(&dir, b"a file, not a folder").unwrap();
+    let (ok, _, stderr) = maya(&[
+        "demo",
+        "oscillator",
+        "--short",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&dir);
+    assert!(!ok);
+    assert!(stderr.contains("output folder"), "{stderr}");
+}
+
+#[test]
+fn demo_writes_plots_and_data() {
+    let dir = std::env::temp_dir().join(format!("maya-cli-test-out-{}", std::process::id()));
+    let (ok, stdout, stderr) = maya(&[
+        "demo",
+        "oscillator",
+        "--short",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    for f in [
+        "trajectory.png",
+        "trajectory.svg",
+        "loss.png",
+        "loss.svg",
+        "trajectories.csv",
+        "result.json",
+    ] {
+        let p = dir.join("oscillator").join(f);
+        let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        assert!(
+            len > 1000 || (f.ends_with(".json") && len > 100),
+            "{} is missing or tiny ({len} bytes)",
+            p.display()
+        );
+    }
+    let png = std::fs::read(dir.join("oscillator/loss.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let svg = std::fs::read_to_string(dir.join("oscillator/trajectory.svg")).unwrap();
+    assert!(
+        svg.contains("Damped oscillator") && svg.contains("time t [s]"),
+        "titles and labels are drawn"
+    );
+    assert!(stdout.contains("omega fitted"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_prints_spec_json_lines() {
+    let (ok, stdout, stderr) = maya(&["bench", "--workload", "W4", "--size", "64", "--runs", "1"]);
+    assert!(ok, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(lines.len(), 2, "forward and grad");
+    let grad: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(grad["system"], "maya");
+    assert_eq!(grad["workload"], "matmul");
+    assert_eq!(grad["mode"], "grad");
+    // L = Σ (AB)² matches the hand-written limit's value at n = 64.
+    assert!((grad["loss"].as_f64().unwrap() - 982.3905999999927).abs() < 1e-9 * 982.0);
+    assert!(grad["checks"]["sum dL/dA"].is_number());
+}

@@ -1,0 +1,107 @@
+//! Worked problems: optimisation through simulation, end to end.
+//!
+//! Each demo builds a problem, optimises it, and returns a [`DemoReport`]
+//! with the loss history, figures of the trajectories (first, intermediate
+//! and final iterates beside the target) and the figures that matter. The
+//! `maya demo NAME` command and the `examples/` programs are thin shells
+//! over [`run`]; drawing lives in the command-line crate.
+
+mod oscillator;
+
+use crate::error::Result;
+
+/// A labelled polyline.
+#[derive(Clone, Debug)]
+pub struct Curve {
+    /// Legend entry.
+    pub label: String,
+    /// Points (x, y) in order.
+    pub points: Vec<[f64; 2]>,
+    /// Whether this is the target (drawn as markers, not a line).
+    pub is_target: bool,
+}
+
+/// A titled 2D plot of curves.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// File stem for its outputs (e.g. `trajectory`).
+    pub stem: String,
+    /// Title.
+    pub title: String,
+    /// Horizontal axis label, with units.
+    pub x_label: String,
+    /// Vertical axis label, with units.
+    pub y_label: String,
+    /// The curves.
+    pub curves: Vec<Curve>,
+}
+
+/// What a demo returns.
+#[derive(Clone, Debug)]
+pub struct DemoReport {
+    /// The demo's name.
+    pub name: &'static str,
+    /// The loss at every optimiser iteration.
+    pub losses: Vec<f64>,
+    /// Trajectory figures.
+    pub figures: Vec<Figure>,
+    /// Named results (recovered parameters, truths, errors), in order.
+    pub metrics: Vec<(String, f64)>,
+}
+
+impl DemoReport {
+    /// The value of a named metric.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+/// Options shared by every demo.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DemoOptions {
+    /// A shortened configuration (fewer steps or iterations) for tests and
+    /// CI; it still converges to the demo's stated tolerance.
+    pub short: bool,
+}
+
+/// A demo's name and one-line description.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoInfo {
+    /// Name, as `maya demo NAME` takes it.
+    pub name: &'static str,
+    /// What it solves.
+    pub about: &'static str,
+    run: fn(&DemoOptions, &mut dyn FnMut(usize, f64)) -> Result<DemoReport>,
+}
+
+/// Every demo, the headline one first.
+pub const DEMOS: &[DemoInfo] = &[DemoInfo {
+    name: "oscillator",
+    about: "fit the frequency and damping of an oscillator to noisy data through RK4; autodiff vs analytic gradient",
+    run: oscillator::run,
+}];
+
+/// Looks a demo up by name.
+pub fn find(name: &str) -> Option<&'static DemoInfo> {
+    DEMOS.iter().find(|d| d.name == name)
+}
+
+impl DemoInfo {
+    /// Runs the demo, calling `on_iter(iteration, loss)` as it optimises.
+    pub fn run(
+        &self,
+        options: &DemoOptions,
+        on_iter: &mut dyn FnMut(usize, f64),
+    ) -> Result<DemoReport> {
+        (self.run)(options, on_iter)
+    }
+}
+
+/// Iterations at which to keep a snapshot of the trajectory: the first, two
+/// intermediate ones, and (separately) the final one.
+pub(crate) fn snapshot_iters(max_iters: usize) -> [usize; 3] {
+    [0, max_iters / 40, max_iters / 12]
+}

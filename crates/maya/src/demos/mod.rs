@@ -4,7 +4,7 @@
 //! with the loss history, figures of the trajectories (first, intermediate
 //! and final iterates beside the target) and the figures that matter. The
 //! `maya demo NAME` command and the `examples/` programs are thin shells
-//! over [`run`]; drawing lives in the command-line crate.
+//! over [`DemoInfo::run`]; drawing lives in the command-line crate.
 
 mod oscillator;
 
@@ -67,6 +67,10 @@ pub struct DemoOptions {
     pub short: bool,
 }
 
+/// The entry point of a demo: options and a progress callback
+/// `(iteration, loss)`.
+type DemoFn = fn(&DemoOptions, &mut dyn FnMut(usize, f64)) -> Result<DemoReport>;
+
 /// A demo's name and one-line description.
 #[derive(Clone, Copy, Debug)]
 pub struct DemoInfo {
@@ -74,7 +78,7 @@ pub struct DemoInfo {
     pub name: &'static str,
     /// What it solves.
     pub about: &'static str,
-    run: fn(&DemoOptions, &mut dyn FnMut(usize, f64)) -> Result<DemoReport>,
+    run: DemoFn,
 }
 
 /// Every demo, the headline one first.

@@ -117,6 +117,8 @@ fn div_with_broadcasting() {
 }
 
 #[test]
+// `scalar_mul(&v)` exercises the `&TVar` operand on purpose.
+#[allow(clippy::needless_borrows_for_generic_args)]
 fn scalar_mul_by_f64_and_by_one_element_value() {
     for &shape in SHAPES {
         check_op(&[shape], |_, v| v[0].scalar_mul(-1.75));
@@ -307,6 +309,8 @@ fn scatter_add_with_repeated_indices() {
 // ------------------------------------------------------------- operators
 
 #[test]
+// The `&a + &b` forms are part of the API under test, not needless borrows.
+#[allow(clippy::op_ref)]
 fn operator_forms() {
     let pair: &[&[usize]] = &[&[3, 1], &[1, 4]];
     check_op(pair, |_, v| v[0] + v[1]);

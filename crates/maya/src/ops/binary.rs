@@ -187,7 +187,14 @@ impl<'t> ScalarOperand<'t> for TVar<'t> {
                 shape,
             });
         }
-        x.try_mul(&self)
+        // Multiply by s as shape [] so that a one-element s of higher rank
+        // ([1, 1]) does not broadcast x up to its rank.
+        if shape.is_empty() {
+            x.try_mul(&self)
+        } else {
+            x.same_tape(&self, "scalar_mul")?;
+            x.try_mul(&self.try_reshape(&[])?)
+        }
     }
 }
 

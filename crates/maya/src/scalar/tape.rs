@@ -83,7 +83,9 @@ impl Tape {
     pub fn clear(&mut self) {
         let nodes = self.nodes.get_mut();
         nodes.truncate(1);
-        self.names.get_mut().clear();
+        // Keep the sink's name (if names are kept) so names[i] stays the
+        // name of node i.
+        self.names.get_mut().truncate(1);
         *self.first_bad.get_mut() = None;
     }
 
@@ -212,14 +214,23 @@ impl Tape {
         for i in (1..nodes.len()).rev() {
             let n = nodes[i];
             let g = adj[i];
+            if g == 0.0 {
+                continue;
+            }
             for k in 0..2 {
                 let p = n.parents[k] as usize;
                 let contribution = n.partials[k] * g;
                 adj[p] += contribution;
                 if p != 0 && !contribution.is_finite() {
+                    // This sweep's error only: `first_bad` holds forward
+                    // reports, and a later loss may not pass through node i.
                     let arity = n.parents.iter().filter(|&&q| q != 0).count();
-                    self.report(names[i], i, arity, Pass::Backward);
-                    return Err(self.first_non_finite().expect("just reported"));
+                    return Err(Error::NonFiniteOp {
+                        op: names[i],
+                        node: i,
+                        input_shapes: vec![vec![]; arity],
+                        pass: Pass::Backward,
+                    });
                 }
             }
         }
@@ -236,6 +247,11 @@ fn sweep(nodes: &[Node], adj: &mut [f64]) {
     for i in (1..nodes.len()).rev() {
         let n = nodes[i];
         let g = adj[i];
+        // A node the output does not reach adds nothing; skipping it also
+        // keeps an infinite partial (√ at 0) from adding inf · 0 = NaN.
+        if g == 0.0 {
+            continue;
+        }
         let [p0, p1] = n.parents;
         debug_assert!((p0 as usize) < i && (p1 as usize) < i);
         // SAFETY: a node's parents were recorded before it on the same tape

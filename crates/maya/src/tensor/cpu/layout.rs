@@ -24,6 +24,10 @@ pub fn transpose(x: &Tensor) -> Result<Tensor> {
     let mut shape = x.shape.clone();
     shape.swap(nd - 2, nd - 1);
     let mut out = Tensor::zeros(&shape);
+    if m * n == 0 {
+        // No elements to move (and chunks of length 0 are not allowed).
+        return Ok(out);
+    }
     for (src, dst) in x
         .data
         .chunks_exact(m * n)

@@ -44,10 +44,12 @@
 //! the first op whose value or gradient turns non-finite.
 #![warn(missing_docs)]
 
+pub mod contact;
 pub mod dynamics;
 mod error;
 pub mod gradcheck;
 mod ops;
+pub mod rigid;
 pub mod scalar;
 pub mod tape;
 pub mod tensor;

@@ -22,7 +22,7 @@ pub mod pairs;
 mod penalty;
 
 pub use friction::{friction_force, friction_force_vjp};
-pub use pairs::Ground;
+pub use pairs::{ContactPoint, Feature, Ground};
 pub use penalty::{
     damping_for_restitution, normal_force, normal_force_vjp, restitution_from_damping, Penalty,
 };

@@ -22,7 +22,7 @@
 use super::math::{add, cross, dot, perp, scale, sub, Real, V2};
 use super::shape::Shape;
 use crate::contact::pairs::{detect, geometry, geometry_vjp, Contact, Geometry, Pose};
-use crate::contact::{Ground, Penalty};
+use crate::contact::{ContactPoint, Ground, Penalty};
 use crate::error::{Error, Result};
 use crate::tape::Kernel;
 use crate::tensor::Tensor;
@@ -45,6 +45,28 @@ impl StepConfig {
         self.ground
             .as_ref()
             .unwrap_or(&crate::contact::pairs::FLOOR)
+    }
+
+    pub(crate) fn contact_points(&self, pose: &[f64]) -> Vec<ContactPoint> {
+        let mut contacts = Vec::new();
+        self.detect(pose, &mut contacts);
+        contacts
+            .iter()
+            .map(|c| {
+                let qa = row(pose, c.a as usize);
+                let ground = c.with_ground();
+                let qb = if ground { qa } else { row(pose, c.b as usize) };
+                let g: Geometry<f64> = geometry(c, &self.shapes, self.ground(), qa, qb);
+                ContactPoint {
+                    body: c.a as usize,
+                    other: (!ground).then_some(c.b as usize),
+                    feature: c.feature,
+                    point: g.p,
+                    normal: g.n,
+                    depth: g.d,
+                }
+            })
+            .collect()
     }
 
     pub(crate) fn detect(&self, pose: &[f64], out: &mut Vec<Contact>) {

@@ -5,7 +5,7 @@ use super::body::{Material, RigidParams, RigidState};
 use super::mass::{try_mass_properties, unit_mass_properties, MassProperties};
 use super::shape::Shape;
 use super::step::StepConfig;
-use crate::contact::{Ground, Penalty};
+use crate::contact::{ContactPoint, Ground, Penalty};
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
@@ -233,6 +233,36 @@ impl World {
         (2.0 / (stiffness / m).sqrt(), m)
     }
 
+    /// Every contact in the poses `pose` ([B, 3], row-major), with its
+    /// point, normal and depth, as the step will see it (contacts closer
+    /// than the penalty's margin included).
+    ///
+    /// ```
+    /// use maya::rigid::{Shape, World};
+    /// use maya::contact::{Feature, Ground};
+    /// let mut w = World::new(1e-3);
+    /// w.set_ground(Ground::horizontal(0.0));
+    /// w.add_body(Shape::circle(0.5), 1.0);
+    /// let c = w.contacts(&[0.0, 0.49, 0.0]);
+    /// assert_eq!(c[0].feature, Feature::GroundCircle);
+    /// assert!((c[0].depth - 0.01).abs() < 1e-12);
+    /// ```
+    pub fn contacts(&self, pose: &[f64]) -> Vec<ContactPoint> {
+        let cfg = self.config(self.friction_regularization);
+        cfg.contact_points(pose)
+    }
+
+    fn config(&self, eps: f64) -> StepConfig {
+        StepConfig {
+            shapes: Arc::clone(&self.shapes),
+            ground: self.ground,
+            gravity: self.gravity,
+            dt: self.dt,
+            penalty: self.penalty,
+            eps,
+        }
+    }
+
     /// Records one step: finds contacts, applies contact, gravity and
     /// external forces and takes a semi-implicit Euler step. One fused node
     /// on the tape.
@@ -265,14 +295,7 @@ impl World {
                 reason: "must be positive and finite (m/s)",
             });
         }
-        let config = StepConfig {
-            shapes: Arc::clone(&self.shapes),
-            ground: self.ground,
-            gravity: self.gravity,
-            dt: self.dt,
-            penalty: self.penalty,
-            eps,
-        };
+        let config = self.config(eps);
         let bound = |k: f64, m: &[f64], i: &[f64]| self.stable_time_step(k, m, i);
         let mut inputs = vec![
             state.pose,

@@ -32,20 +32,23 @@ pub(crate) use ground::FLOOR;
 use crate::rigid::math::{Real, V2};
 use crate::rigid::Shape;
 
-/// Which features of which bodies touch.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Feature {
-    /// Circle a on the ground.
+/// Which features of two bodies touch (indices are vertex and edge numbers
+/// of the polygons' [`vertices`](crate::rigid::Polygon::vertices) and
+/// [`normals`](crate::rigid::Polygon::normals)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Feature {
+    /// Circle `body` on the ground.
     GroundCircle,
-    /// Vertex of polygon a on the ground.
+    /// Vertex of polygon `body` on the ground.
     GroundVertex(u32),
-    /// Circle a on circle b.
+    /// Circle `body` on circle `other`.
     CircleCircle,
-    /// Circle a on face (edge index) of polygon b.
+    /// Circle `body` on a face (edge index) of polygon `other`.
     CircleFace(u32),
-    /// Circle a on vertex of polygon b.
+    /// Circle `body` on a vertex of polygon `other`.
     CircleVertex(u32),
-    /// Vertex of polygon a inside face of polygon b.
+    /// Vertex (first index) of polygon `body` behind a face (second index)
+    /// of polygon `other`.
     VertexFace(u32, u32),
 }
 
@@ -65,6 +68,24 @@ impl Contact {
             Feature::GroundCircle | Feature::GroundVertex(_)
         )
     }
+}
+
+/// A contact found in a pose, for inspection: see
+/// [`World::contacts`](crate::rigid::World::contacts).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ContactPoint {
+    /// The body the force f acts on.
+    pub body: usize,
+    /// The body −f acts on, or `None` for the ground.
+    pub other: Option<usize>,
+    /// Which features touch.
+    pub feature: Feature,
+    /// Contact point p (m).
+    pub point: [f64; 2],
+    /// Unit normal n, from `other` towards `body`.
+    pub normal: [f64; 2],
+    /// Penetration depth d (m), > 0 when overlapping.
+    pub depth: f64,
 }
 
 /// Point, normal (from b towards a) and depth of a contact.

@@ -8,7 +8,13 @@
 //! |vₜ| ≫ ε and is linear (viscous, coefficient μkψ/ε) below it, so a body
 //! held by friction creeps at about vₜ = ε r/√(1 − r²), r = tan α / μ on a
 //! slope of angle α. Smaller ε creeps less but makes friction stiffer: an
-//! explicit step needs dt < 2 ε m / (μ fₙ) for a body of mass m.
+//! explicit step needs dt < 2 ε m / (μ fₙ) for a body of (effective) mass
+//! m, or the slip velocity chatters about 0 with amplitude ~dt μ fₙ/m and
+//! gradients turn to noise. Resting under gravity (fₙ ≈ mg) this is
+//! dt < 2ε/(μg); during an impact at speed v on a contact of angular
+//! frequency ω = √(k/m), fₙ peaks near m v ω, which asks for
+//! ε ≳ 1.5 μ v ω dt (the factor 3 of a disc's effective tangential mass,
+//! halved).
 
 use super::penalty::Penalty;
 

@@ -9,12 +9,16 @@
 //! ```text
 //! f = fₙ n + fₜ t,   t = ẑ × n,
 //! fₙ = k ψ(d) − c ψ′(d) vₙ                      (penalty + damping)
-//! fₜ = −μ k ψ(d) · vₜ / √(vₜ² + ε²)              (regularised Coulomb)
+//! fₜ = −μ k ψ(d) · vₜ / √(vₜ² + ε_c²)            (regularised Coulomb)
 //! ```
 //!
 //! with vₙ, vₜ the normal and tangential components of the velocity of a's
 //! material point at p relative to b's, and ψ the [`Penalty`] function
-//! (ReLU, or softplus of a chosen width). Every quantity is differentiable
+//! (ReLU, or softplus of a chosen width), and ε_c² = ε² + (dt μ k ψ(d) w)²
+//! with w the contact's inverse effective mass along t: the friction
+//! regularisation, raised where an explicit step would otherwise make the
+//! slip chatter (see [`friction_force`]'s module notes in the source,
+//! `contact/friction.rs`). Every quantity is differentiable
 //! in the bodies' states, masses and the material (k, c, μ).
 //!
 //! # How good are the gradients?

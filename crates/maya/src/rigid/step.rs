@@ -128,7 +128,17 @@ pub(crate) fn step_core<T: Real>(
         let (vn, vt) = (dot(vrel, n), dot(vrel, t));
         let (psi, sig) = cfg.penalty.eval_real(geo.d);
         let f_n = k * psi - c * sig * vn;
-        let f_t = -(mu * k * psi * vt / (vt * vt + cfg.eps * cfg.eps).sqrt());
+        // Inverse effective mass along t, and the per-contact ε_c.
+        let cta = cross(ra, t);
+        let mut w = cta * cta / inertia[a] + mass[a].lift(1.0) / mass[a];
+        if !ground {
+            let ctb = cross(rb, t);
+            w = w + ctb * ctb / inertia[bb] + mass[bb].lift(1.0) / mass[bb];
+        }
+        let bound = mu * k * psi;
+        let gam = bound * w * cfg.dt;
+        let eps2 = gam * gam + cfg.eps * cfg.eps;
+        let f_t = -(bound * vt / (vt * vt + eps2).sqrt());
         let f = add(scale(n, f_n), scale(t, f_t));
         let ta = cross(ra, f);
         force[3 * a] = force[3 * a] + f[0];
@@ -395,8 +405,18 @@ fn contact_vjp(
     let (vn, vt) = (dot(vrel, n), dot(vrel, t));
     let (psi, sig, _) = cfg.penalty.eval(geo.d);
     let f_n = k * psi - c * sig * vn;
-    let eps2 = cfg.eps * cfg.eps;
-    let f_t = -(mu * k * psi * vt / (vt * vt + eps2).sqrt());
+    let (mass, inertia) = (&inputs[2].data, &inputs[3].data);
+    let cta = cross(ra, t);
+    let mut w = cta * cta / inertia[a] + 1.0 / mass[a];
+    let mut ctb = 0.0;
+    if !ground {
+        ctb = cross(rb, t);
+        w += ctb * ctb / inertia[bb] + 1.0 / mass[bb];
+    }
+    let bound = mu * k * psi;
+    let gam = bound * w * cfg.dt;
+    let eps_c = (gam * gam + cfg.eps * cfg.eps).sqrt();
+    let f_t = -(bound * vt / (vt * vt + eps_c * eps_c).sqrt());
     let f = add(scale(n, f_n), scale(t, f_t));
 
     // Force and torque on each body → f, rₐ, r_b.
@@ -416,17 +436,37 @@ fn contact_vjp(
     // Normal and friction laws → k, c, μ, d, vₙ, vₜ.
     let mut gn_law = [0.0; 4];
     crate::contact::normal_force_vjp(cfg.penalty, k, c, geo.d, vn, gfn, &mut gn_law);
-    let mut gt_law = [0.0; 4];
-    crate::contact::friction_force_vjp(cfg.penalty, k, mu, geo.d, vt, cfg.eps, gft, &mut gt_law);
-    grad_material[0] += gn_law[0] + gt_law[0];
+    let mut gt_law = [0.0; 5];
+    crate::contact::friction_force_vjp(cfg.penalty, k, mu, geo.d, vt, eps_c, gft, &mut gt_law);
+    // ε_c² = ε² + (μkψ w dt)²: through the bound μkψ and w.
+    let dt2 = cfg.dt * cfg.dt;
+    let g_bound = gt_law[4] * 2.0 * bound * w * w * dt2;
+    let g_w = gt_law[4] * 2.0 * bound * bound * w * dt2;
+    grad_material[0] += gn_law[0] + gt_law[0] + g_bound * mu * psi;
     grad_material[1] += gn_law[1];
-    grad_material[2] += gt_law[1];
-    let gd = gn_law[2] + gt_law[2];
+    grad_material[2] += gt_law[1] + g_bound * k * psi;
+    let gd = gn_law[2] + gt_law[2] + g_bound * mu * k * sig;
     let (gvn, gvt) = (gn_law[3], gt_law[3]);
     // vₙ = v_rel·n, vₜ = v_rel·t, t = ẑ × n.
     let gvrel = add(scale(n, gvn), scale(t, gvt));
     gn = add(gn, scale(vrel, gvn));
     gt = add(gt, scale(vrel, gvt));
+    // w = 1/mₐ + (rₐ×t)²/Iₐ (+ the same for b).
+    {
+        let (gm, gi) = grad_inputs[2..4].split_at_mut(1);
+        let (gm, gi) = (&mut gm[0].data, &mut gi[0].data);
+        let mut lever = |body: usize, r: V2<f64>, ct: f64, gr: &mut V2<f64>, gt: &mut V2<f64>| {
+            gm[body] -= g_w / (mass[body] * mass[body]);
+            gi[body] -= g_w * ct * ct / (inertia[body] * inertia[body]);
+            let g_ct = g_w * 2.0 * ct / inertia[body];
+            *gr = add(*gr, scale([t[1], -t[0]], g_ct));
+            *gt = add(*gt, scale(perp(r), g_ct));
+        };
+        lever(a, ra, cta, &mut gra, &mut gt);
+        if !ground {
+            lever(bb, rb, ctb, &mut grb, &mut gt);
+        }
+    }
     gn = add(gn, [gt[1], -gt[0]]);
     // v_rel → velocities and lever arms.
     let (gq, rest) = grad_inputs.split_at_mut(1);

@@ -43,9 +43,10 @@ pub struct World {
     /// start of a contact.
     pub penalty: Penalty,
     /// ε (m/s) of the regularised friction v/√(v² + ε²). Default 0.01 m/s:
-    /// the friction of a body of mass m stays explicit-stable while
-    /// dt < 2εm/(μ fₙ), 2 ms for μ = 1 under gravity, and a body held by
-    /// static friction creeps at under ~1 cm/s · tan α/μ.
+    /// a body held by static friction creeps at about ε·r/√(1 − r²),
+    /// r = tan α/μ (under 1 cm/s below the friction angle). Each contact
+    /// raises it as far as explicit stability needs (see
+    /// [`crate::contact`]'s friction law), so a small ε is safe.
     pub friction_regularization: f64,
 }
 

@@ -203,7 +203,8 @@ fn compare(
                     numeric,
                 });
             }
-            if !(err <= tol) {
+            // Fails on NaN too.
+            if err.partial_cmp(&tol).is_none_or(|o| o.is_gt()) {
                 report.passed = false;
             }
         }

@@ -43,7 +43,7 @@ fn jacobian(penalty: Penalty, k: f64, steps_per_contact: f64) -> [[f64; 4]; 2] {
     w.add_body(Shape::circle(R), density);
     let steps = (T / dt).round() as usize;
     let mut jac = [[0.0; 4]; 2];
-    for col in 0..2 {
+    for (col, row) in jac.iter_mut().enumerate() {
         let t = TensorTape::new();
         let s0 = w.state(
             &t,
@@ -63,7 +63,7 @@ fn jacobian(penalty: Penalty, k: f64, steps_per_contact: f64) -> [[f64; 4]; 2] {
         let out = if col == 0 { end.pose } else { end.velocity };
         let g = t.grad(out.slice(0, 1..2).slice(1, 0..1).sum());
         let (gq, gv) = (&g[s0.pose.idx()].data, &g[s0.velocity.idx()].data);
-        jac[col] = [gq[0], gq[3], gv[0], gv[3]];
+        *row = [gq[0], gq[3], gv[0], gv[3]];
     }
     jac
 }

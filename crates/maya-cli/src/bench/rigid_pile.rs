@@ -58,8 +58,18 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
     Box::new(move || {
         tape.clear();
         let t = &tape;
-        let leaf = |x: &Tensor| if grad { t.var(x.clone()) } else { t.constant(x.clone()) };
-        let s0 = RigidState { pose: leaf(&pose), velocity: leaf(&vel), step: 0 };
+        let leaf = |x: &Tensor| {
+            if grad {
+                t.var(x.clone())
+            } else {
+                t.constant(x.clone())
+            }
+        };
+        let s0 = RigidState {
+            pose: leaf(&pose),
+            velocity: leaf(&vel),
+            step: 0,
+        };
         let params = RigidParams {
             mass: leaf(&mass),
             inertia: leaf(&inertia),
@@ -70,7 +80,10 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         let loss = end.pose.slice(1, 1..2).mean();
         let value = loss.item();
         if !grad {
-            return Outcome { loss: value, checks: vec![] };
+            return Outcome {
+                loss: value,
+                checks: vec![],
+            };
         }
         let g = t.grad(loss);
         let sum = |v: &maya::TVar<'_>| g[v.idx()].data.iter().sum::<f64>();

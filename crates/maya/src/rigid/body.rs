@@ -8,9 +8,9 @@ use crate::tensor::Tensor;
 /// The state of B bodies on a tape: poses and velocities, one row per body.
 #[derive(Clone, Copy, Debug)]
 pub struct RigidState<'t> {
-    /// [B, 3]: x, y (m) of the centre of mass and angle θ (rad).
+    /// `[B, 3]`: x, y (m) of the centre of mass and angle θ (rad).
     pub pose: TVar<'t>,
-    /// [B, 3]: vx, vy (m/s) and angular velocity ω (rad/s).
+    /// `[B, 3]`: vx, vy (m/s) and angular velocity ω (rad/s).
     pub velocity: TVar<'t>,
     /// Steps taken since the initial state (named in errors).
     pub step: usize,
@@ -43,20 +43,20 @@ impl Material {
 /// The differentiable parameters of a step.
 #[derive(Clone, Copy, Debug)]
 pub struct RigidParams<'t> {
-    /// [B] masses (kg).
+    /// `[B]` masses (kg).
     pub mass: TVar<'t>,
-    /// [B] moments of inertia about the centres of mass (kg·m²).
+    /// `[B]` moments of inertia about the centres of mass (kg·m²).
     pub inertia: TVar<'t>,
-    /// [3] contact material: stiffness k (N/m), damping c (N·s/m),
+    /// `[3]` contact material: stiffness k (N/m), damping c (N·s/m),
     /// friction μ.
     pub material: TVar<'t>,
-    /// [B, 3] external force (fx, fy in N) and torque (N·m) on each body,
+    /// `[B, 3]` external force (fx, fy in N) and torque (N·m) on each body,
     /// held over the step; `None` for none. See [`wrench_at_points`].
     pub wrench: Option<TVar<'t>>,
 }
 
-/// The wrench (fx, fy, τ) [B, 3] of world-frame forces `force` [B, 2] (N)
-/// applied at body-frame points `points` [B, 2] (m): τ = (R(θ)·r) × f.
+/// The wrench (fx, fy, τ) `[B, 3]` of world-frame forces `force` `[B, 2]` (N)
+/// applied at body-frame points `points` `[B, 2]` (m): τ = (R(θ)·r) × f.
 /// Differentiable in the pose and the forces.
 ///
 /// Panics on mismatched shapes; see [`try_wrench_at_points`].

@@ -3,7 +3,7 @@
 //!
 //! A [`World`] holds the bodies' shapes, the ground, gravity, the time step
 //! and the contact model. Its state lives on a [`TensorTape`](crate::TensorTape)
-//! as a [`RigidState`]: poses [B, 3] (x, y, θ) and velocities [B, 3]
+//! as a [`RigidState`]: poses `[B, 3]` (x, y, θ) and velocities `[B, 3]`
 //! (vx, vy, ω), one row per body. [`World::step`] records one node per step:
 //! a fused kernel that finds contacts, computes their forces and torques,
 //! and takes a semi-implicit Euler step

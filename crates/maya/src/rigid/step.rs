@@ -169,8 +169,8 @@ pub(crate) fn step_core<T: Real>(
     (new_pose, new_vel)
 }
 
-/// The fused step kernel. Inputs: pose [B,3], velocity [B,3], mass [B],
-/// inertia [B], material [3] = (k, c, μ), optional wrench [B,3]. Outputs:
+/// The fused step kernel. Inputs: pose `[B,3]`, velocity `[B,3]`, mass `[B]`,
+/// inertia `[B]`, material `[3]` = (k, c, μ), optional wrench `[B,3]`. Outputs:
 /// pose', velocity'. Saves the contact list and the net non-gravity
 /// wrench on each body for the adjoint.
 pub(crate) struct RigidStep {

@@ -176,8 +176,8 @@ impl World {
         }
     }
 
-    /// Masses and inertias [B] as differentiable functions of per-body
-    /// densities `density` [B] (kg/m²): m = ρA, I = ρJ.
+    /// Masses and inertias `[B]` as differentiable functions of per-body
+    /// densities `density` `[B]` (kg/m²): m = ρA, I = ρJ.
     ///
     /// ```
     /// use maya::rigid::{Shape, World};

@@ -58,7 +58,7 @@ impl Ground {
     /// [`Ground::new`], returning an error for a bad normal or point.
     pub fn try_new(normal: [f64; 2], point: [f64; 2]) -> Result<Ground> {
         let l = normal[0].hypot(normal[1]);
-        if !(l > 0.0 && l.is_finite()) || !point[0].is_finite() || !point[1].is_finite() {
+        if !(l > 0.0 && l.is_finite() && point[0].is_finite() && point[1].is_finite()) {
             return Err(Error::Parameter {
                 name: "ground normal length",
                 value: l,

@@ -200,7 +200,7 @@ pub(crate) fn geometry_vjp(
 
 /// Appends every contact deeper than −`margin` (m) to `out`, in a fixed
 /// order (ground contacts by body, then pairs i < j), so that results never
-/// depend on scheduling. `pose` is [B, 3] row-major.
+/// depend on scheduling. `pose` is `[B, 3]` row-major.
 pub(crate) fn detect(
     shapes: &[Shape],
     ground: Option<&Ground>,

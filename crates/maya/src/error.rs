@@ -125,6 +125,24 @@ pub enum Error {
         /// The step at which it was found.
         step: usize,
     },
+    /// A shape that cannot be simulated, such as a non-convex polygon.
+    #[error("invalid shape: {reason}")]
+    InvalidShape {
+        /// What is wrong with it and how to fix it.
+        reason: String,
+    },
+    /// A time step too large for an explicit contact spring to stay stable.
+    #[error("dt = {dt} is too large for contact stiffness k = {stiffness} on effective mass m = {mass}: explicit integration needs dt < 2/√(k/m) = {bound:e}; lower dt or the stiffness")]
+    TimeStep {
+        /// The time step given (s).
+        dt: f64,
+        /// The stable bound 2/√(k/m) (s).
+        bound: f64,
+        /// The contact stiffness k (N/m).
+        stiffness: f64,
+        /// The smallest effective mass m at a contact point (kg).
+        mass: f64,
+    },
     /// An iterative method that did not converge.
     #[error("did not converge after {iters} iterations (residual {residual:e})")]
     NotConverged {

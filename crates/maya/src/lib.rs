@@ -44,12 +44,14 @@
 //! the first op whose value or gradient turns non-finite.
 #![warn(missing_docs)]
 
+pub mod contact;
 pub mod demos;
 pub mod dynamics;
 mod error;
 pub mod gradcheck;
 mod ops;
 pub mod optim;
+pub mod rigid;
 pub mod scalar;
 pub mod tape;
 pub mod tensor;

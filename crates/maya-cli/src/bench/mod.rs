@@ -2,6 +2,7 @@
 //! JSON lines (one per workload × size × mode).
 
 mod matmul;
+mod rigid_pile;
 mod scalar_chain;
 
 use anyhow::{bail, Result};
@@ -12,7 +13,8 @@ use std::time::Instant;
 /// Options shared with the peers' benchmark scripts.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Workload: all, W1..W4, or names (scalar-chain, matmul), comma-separated.
+    /// Workload: all, W1..W4, R1, or names (scalar-chain, matmul, rigid-pile),
+    /// comma-separated.
     #[arg(long, default_value = "all")]
     workload: String,
     /// One size (K, N or n); default: every size of the spec.
@@ -43,7 +45,11 @@ pub struct Workload {
 }
 
 fn workloads() -> Vec<Workload> {
-    vec![scalar_chain::workload(), matmul::workload()]
+    vec![
+        scalar_chain::workload(),
+        matmul::workload(),
+        rigid_pile::workload(),
+    ]
 }
 
 fn select(spec: &str) -> Result<Vec<Workload>> {

@@ -1,0 +1,101 @@
+//! `rigid-pile`: N boxes falling into a pile on the ground, 1000 steps of
+//! the fused rigid-body step with softplus penalty contact and friction.
+//! Loss: the mean final height of the boxes. Grad mode differentiates it
+//! with respect to the initial velocities, masses and contact material.
+
+use super::{Outcome, Workload};
+use maya::contact::{damping_for_restitution, Ground, Penalty};
+use maya::rigid::{Material, RigidParams, RigidState, Shape, World};
+use maya::{Tensor, TensorTape};
+
+const STEPS: usize = 1000;
+
+pub fn workload() -> Workload {
+    Workload {
+        name: "rigid-pile",
+        alias: "R1",
+        sizes: &[100],
+        prepare,
+    }
+}
+
+/// N boxes of 0.2 m × 0.2 m (1 kg) on a grid 10 wide, spaced 0.25 m, the
+/// lowest row 0.15 m up, each turned and shifted a little (fixed seed).
+fn scene(n: usize) -> (World, Tensor, Tensor, Material) {
+    let mut w = World::new(1e-3);
+    w.set_ground(Ground::horizontal(0.0));
+    w.penalty = Penalty::Softplus { width: 1e-3 };
+    w.friction_regularization = 0.05;
+    for _ in 0..n {
+        w.add_body(Shape::rect(0.2, 0.2), 25.0);
+    }
+    let jitter = Tensor::rand_uniform(&[n, 3], 2024);
+    let pose = Tensor::from_fn(&[n, 3], |i| {
+        let (b, j) = (i[0], i[1]);
+        let r = jitter.data[3 * b + j];
+        match j {
+            0 => (b % 10) as f64 * 0.25 + 0.02 * r,
+            1 => 0.15 + (b / 10) as f64 * 0.25 + 0.02 * r,
+            _ => 0.3 * r,
+        }
+    });
+    let vel = Tensor::zeros(&[n, 3]);
+    let k = 2e4;
+    let material = Material {
+        stiffness: k,
+        damping: damping_for_restitution(0.3, k, 0.5),
+        friction: 0.5,
+    };
+    (w, pose, vel, material)
+}
+
+fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
+    let (world, pose, vel, material) = scene(n);
+    let mp = world.mass_properties();
+    let mass = Tensor::from_data(mp.iter().map(|m| m.mass).collect(), vec![n]);
+    let inertia = Tensor::from_data(mp.iter().map(|m| m.inertia).collect(), vec![n]);
+    let mut tape = TensorTape::new();
+    Box::new(move || {
+        tape.clear();
+        let t = &tape;
+        let leaf = |x: &Tensor| {
+            if grad {
+                t.var(x.clone())
+            } else {
+                t.constant(x.clone())
+            }
+        };
+        let s0 = RigidState {
+            pose: leaf(&pose),
+            velocity: leaf(&vel),
+            step: 0,
+        };
+        let params = RigidParams {
+            mass: leaf(&mass),
+            inertia: leaf(&inertia),
+            material: leaf(&material.to_tensor()),
+            wrench: None,
+        };
+        let end = world.rollout(&s0, &params, STEPS);
+        let loss = end.pose.slice(1, 1..2).mean();
+        let value = loss.item();
+        if !grad {
+            return Outcome {
+                loss: value,
+                checks: vec![],
+            };
+        }
+        let g = t.grad(loss);
+        let sum = |v: &maya::TVar<'_>| g[v.idx()].data.iter().sum::<f64>();
+        let dm = &g[params.material.idx()].data;
+        Outcome {
+            loss: value,
+            checks: vec![
+                ("sum dL/dv0", vec![sum(&s0.velocity)]),
+                ("sum dL/dpose0", vec![sum(&s0.pose)]),
+                ("sum dL/dmass", vec![sum(&params.mass)]),
+                ("dL/d(stiffness, damping, friction)", dm.clone()),
+            ],
+        }
+    })
+}

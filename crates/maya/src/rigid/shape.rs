@@ -1,0 +1,234 @@
+//! Shapes of 2D rigid bodies: circles and convex polygons (boxes are
+//! polygons). Every shape is stored in its body frame, centred on its
+//! centroid, so a body's pose (x, y, θ) is the pose of its centre of mass.
+
+use crate::error::{Error, Result};
+
+/// The geometry of a rigid body, in the body frame with the centroid at the
+/// origin. Lengths in metres.
+///
+/// ```
+/// use maya::rigid::Shape;
+/// let ball = Shape::circle(0.5);
+/// let crate_ = Shape::rect(2.0, 1.0);
+/// let wedge = Shape::polygon(&[[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]]);
+/// assert_eq!(ball.bounding_radius(), 0.5);
+/// assert!((crate_.bounding_radius() - 1.25f64.sqrt()).abs() < 1e-15);
+/// // The triangle is re-centred on its centroid (1, 1).
+/// assert_eq!(wedge.vertices().unwrap()[0], [-1.0, -1.0]);
+/// assert!(Shape::try_polygon(&[[0.0, 0.0], [2.0, 0.0], [1.0, 0.2], [1.0, 2.0]]).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    /// A disc of the given radius.
+    Circle {
+        /// Radius (m), > 0.
+        radius: f64,
+    },
+    /// A convex polygon.
+    Polygon(Polygon),
+}
+
+/// A convex polygon: vertices counter-clockwise around the centroid (the
+/// origin), and the outward unit normal of each edge i (from vertex i to
+/// vertex i + 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Polygon {
+    vertices: Vec<[f64; 2]>,
+    normals: Vec<[f64; 2]>,
+    radius: f64,
+}
+
+impl Polygon {
+    /// Vertices, counter-clockwise, in the body frame (m).
+    pub fn vertices(&self) -> &[[f64; 2]] {
+        &self.vertices
+    }
+    /// Outward unit normal of edge i (from vertex i to vertex i + 1).
+    pub fn normals(&self) -> &[[f64; 2]] {
+        &self.normals
+    }
+}
+
+impl Shape {
+    /// A disc of radius `radius` (m). Panics on a radius that is not positive
+    /// and finite; see [`Shape::try_circle`].
+    #[track_caller]
+    pub fn circle(radius: f64) -> Shape {
+        Self::try_circle(radius).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Shape::circle`], returning an error for a bad radius.
+    pub fn try_circle(radius: f64) -> Result<Shape> {
+        positive("radius", radius)?;
+        Ok(Shape::Circle { radius })
+    }
+
+    /// A `width` × `height` box (m), centred, sides along the body axes.
+    /// Panics on a size that is not positive and finite; see
+    /// [`Shape::try_rect`].
+    #[track_caller]
+    pub fn rect(width: f64, height: f64) -> Shape {
+        Self::try_rect(width, height).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Shape::rect`], returning an error for a bad size.
+    pub fn try_rect(width: f64, height: f64) -> Result<Shape> {
+        positive("width", width)?;
+        positive("height", height)?;
+        let (w, h) = (width / 2.0, height / 2.0);
+        Self::try_polygon(&[[-w, -h], [w, -h], [w, h], [-w, h]])
+    }
+
+    /// A convex polygon through `vertices` (either orientation), re-centred
+    /// on its centroid. Panics on a non-convex or degenerate polygon; see
+    /// [`Shape::try_polygon`].
+    #[track_caller]
+    pub fn polygon(vertices: &[[f64; 2]]) -> Shape {
+        Self::try_polygon(vertices).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Shape::polygon`], returning [`Error::InvalidShape`] for fewer than
+    /// three vertices, non-finite coordinates, repeated or collinear
+    /// vertices, self-intersection or a non-convex corner (naming it).
+    pub fn try_polygon(vertices: &[[f64; 2]]) -> Result<Shape> {
+        let n = vertices.len();
+        let bad = |reason: String| Err(Error::InvalidShape { reason });
+        if n < 3 {
+            return bad(format!("a polygon needs at least 3 vertices, got {n}"));
+        }
+        if let Some(i) = vertices
+            .iter()
+            .position(|v| !v[0].is_finite() || !v[1].is_finite())
+        {
+            return bad(format!("vertex {i} {:?} is not finite", vertices[i]));
+        }
+        let mut vs = vertices.to_vec();
+        let area2: f64 = (0..n).map(|i| cross(vs[i], vs[(i + 1) % n])).sum();
+        if area2 < 0.0 {
+            vs.reverse();
+        }
+        let scale = vs.iter().map(|v| v[0].hypot(v[1])).fold(0.0, f64::max);
+        let mut turning = 0.0;
+        for i in 0..n {
+            let (a, b, c) = (vs[i], vs[(i + 1) % n], vs[(i + 2) % n]);
+            let (e0, e1) = (sub(b, a), sub(c, b));
+            let len = e0[0].hypot(e0[1]);
+            if len <= 1e-12 * scale.max(1e-300) {
+                return bad(format!("vertices {i} and {} coincide", (i + 1) % n));
+            }
+            let turn = cross(e0, e1);
+            if turn <= 1e-12 * len * e1[0].hypot(e1[1]) {
+                return bad(format!(
+                    "the polygon is not convex (or has collinear vertices) at vertex {:?}: \
+                     maya's polygon contact needs convex shapes; split a concave shape into \
+                     convex bodies",
+                    b
+                ));
+            }
+            turning += turn.atan2(dot(e0, e1));
+        }
+        if (turning - 2.0 * std::f64::consts::PI).abs() > 1e-6 {
+            return bad(format!(
+                "the polygon winds {:.3} times around itself (self-intersecting); list the \
+                 vertices in order around the boundary",
+                turning / (2.0 * std::f64::consts::PI)
+            ));
+        }
+        let (_, centroid, _) = super::mass::polygon_moments(&vs);
+        for v in &mut vs {
+            *v = sub(*v, centroid);
+        }
+        let normals = (0..n)
+            .map(|i| {
+                let e = sub(vs[(i + 1) % n], vs[i]);
+                let l = e[0].hypot(e[1]);
+                [e[1] / l, -e[0] / l]
+            })
+            .collect();
+        let radius = vs.iter().map(|v| v[0].hypot(v[1])).fold(0.0, f64::max);
+        Ok(Shape::Polygon(Polygon {
+            vertices: vs,
+            normals,
+            radius,
+        }))
+    }
+
+    /// The radius of the smallest centred disc that holds the shape (m).
+    pub fn bounding_radius(&self) -> f64 {
+        match self {
+            Shape::Circle { radius } => *radius,
+            Shape::Polygon(p) => p.radius,
+        }
+    }
+
+    /// The polygon's vertices in the body frame, or `None` for a circle.
+    pub fn vertices(&self) -> Option<&[[f64; 2]]> {
+        match self {
+            Shape::Circle { .. } => None,
+            Shape::Polygon(p) => Some(p.vertices()),
+        }
+    }
+}
+
+fn positive(name: &'static str, value: f64) -> Result<()> {
+    if value > 0.0 && value.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::Parameter {
+            name,
+            value,
+            reason: "must be positive and finite",
+        })
+    }
+}
+
+pub(super) fn cross(a: [f64; 2], b: [f64; 2]) -> f64 {
+    a[0] * b[1] - a[1] * b[0]
+}
+
+fn dot(a: [f64; 2], b: [f64; 2]) -> f64 {
+    a[0] * b[0] + a[1] * b[1]
+}
+
+fn sub(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+    [a[0] - b[0], a[1] - b[1]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clockwise_input_is_reoriented_and_normals_point_out() {
+        let s = Shape::polygon(&[[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0]]);
+        let Shape::Polygon(p) = s else { unreachable!() };
+        // Reversed to counter-clockwise, (1, 0) first, and re-centred on (0.5, 0.5).
+        assert_eq!(p.vertices()[0], [0.5, -0.5]);
+        for (v, n) in p.vertices().iter().zip(p.normals()) {
+            assert!(dot(*v, *n) > 0.0, "normal {n:?} at {v:?} points inward");
+        }
+    }
+
+    #[test]
+    fn bad_shapes_are_named() {
+        let e = Shape::try_circle(-1.0).unwrap_err();
+        assert!(e.to_string().contains("radius = -1"), "{e}");
+        let e = Shape::try_rect(1.0, 0.0).unwrap_err();
+        assert!(e.to_string().contains("height = 0"), "{e}");
+        let star = [[0.0, 0.0], [2.0, 0.0], [1.0, 0.5], [2.0, 2.0], [0.0, 2.0]];
+        let e = Shape::try_polygon(&star).unwrap_err();
+        assert!(e.to_string().contains("not convex"), "{e}");
+        let e = Shape::try_polygon(&[[0.0, 0.0], [1.0, 0.0]]).unwrap_err();
+        assert!(e.to_string().contains("at least 3"), "{e}");
+        // A pentagram's corners all turn left but it winds twice.
+        let pentagram: Vec<[f64; 2]> = (0..5)
+            .map(|i| {
+                let a = std::f64::consts::PI * 0.8 * i as f64;
+                [a.cos(), a.sin()]
+            })
+            .collect();
+        let e = Shape::try_polygon(&pentagram).unwrap_err();
+        assert!(e.to_string().contains("winds"), "{e}");
+    }
+}

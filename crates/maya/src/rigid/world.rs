@@ -1,0 +1,369 @@
+//! [`World`]: the bodies, ground, gravity, time step and contact model of a
+//! rigid-body simulation, and the API that records its steps on a tape.
+
+use super::body::{Material, RigidParams, RigidState};
+use super::mass::{try_mass_properties, unit_mass_properties, MassProperties};
+use super::shape::Shape;
+use super::step::StepConfig;
+use crate::contact::{ContactPoint, Ground, Penalty};
+use crate::error::{Error, Result};
+use crate::tape::{TVar, TensorTape};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+
+/// A 2D rigid-body world: shapes (one body each), an optional ground,
+/// gravity, the time step and the contact model.
+///
+/// ```
+/// use maya::rigid::{Material, Shape, World};
+/// use maya::contact::Ground;
+/// use maya::TensorTape;
+///
+/// let mut world = World::new(1e-3);
+/// world.set_ground(Ground::horizontal(0.0));
+/// let b = world.add_body(Shape::rect(0.4, 0.2), 50.0); // 4 kg
+/// assert_eq!(b, 0);
+/// let t = TensorTape::new();
+/// let s0 = world.state(&t, &[[0.0, 0.1, 0.0]], &[[0.0; 3]]);
+/// let params = world.params(&t, Material { stiffness: 1e5, damping: 600.0, friction: 0.5 });
+/// let s1 = world.step(&s0, &params);
+/// assert_eq!(s1.step, 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct World {
+    shapes: Arc<Vec<Shape>>,
+    mass: Vec<MassProperties>,
+    ground: Option<Ground>,
+    /// Gravity (m/s²). Default (0, −9.81).
+    pub gravity: [f64; 2],
+    /// Time step (s), > 0.
+    pub dt: f64,
+    /// The penalty function. Default [`Penalty::Relu`] (exact contact);
+    /// use [`Penalty::Softplus`] where the loss must be smooth across the
+    /// start of a contact.
+    pub penalty: Penalty,
+    /// ε (m/s) of the regularised friction v/√(v² + ε²). Default 0.01 m/s:
+    /// a body held by static friction creeps at about ε·r/√(1 − r²),
+    /// r = tan α/μ (under 1 cm/s below the friction angle). Each contact
+    /// raises it as far as explicit stability needs (see
+    /// [`crate::contact`]'s friction law), so a small ε is safe.
+    pub friction_regularization: f64,
+}
+
+impl World {
+    /// An empty world with time step `dt` (s). Panics on a non-positive
+    /// `dt`; see [`World::try_new`].
+    #[track_caller]
+    pub fn new(dt: f64) -> World {
+        Self::try_new(dt).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`World::new`], returning an error for a bad `dt`.
+    pub fn try_new(dt: f64) -> Result<World> {
+        check_dt(dt)?;
+        Ok(World {
+            shapes: Arc::new(Vec::new()),
+            mass: Vec::new(),
+            ground: None,
+            gravity: [0.0, -9.81],
+            dt,
+            penalty: Penalty::Relu,
+            friction_regularization: 0.01,
+        })
+    }
+
+    /// Adds a body of `shape` at areal `density` (kg/m²) and returns its
+    /// index (its row in the state). Panics on a bad density; see
+    /// [`World::try_add_body`].
+    #[track_caller]
+    pub fn add_body(&mut self, shape: Shape, density: f64) -> usize {
+        self.try_add_body(shape, density)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`World::add_body`], returning an error for a density that is not
+    /// positive and finite.
+    pub fn try_add_body(&mut self, shape: Shape, density: f64) -> Result<usize> {
+        let m = try_mass_properties(&shape, density)?;
+        Arc::make_mut(&mut self.shapes).push(shape);
+        self.mass.push(m);
+        Ok(self.mass.len() - 1)
+    }
+
+    /// Sets the ground half-plane.
+    pub fn set_ground(&mut self, ground: Ground) {
+        self.ground = Some(ground);
+    }
+
+    /// The ground, if any.
+    pub fn ground(&self) -> Option<&Ground> {
+        self.ground.as_ref()
+    }
+
+    /// Number of bodies B.
+    pub fn len(&self) -> usize {
+        self.shapes.len()
+    }
+
+    /// Whether the world has no body.
+    pub fn is_empty(&self) -> bool {
+        self.shapes.is_empty()
+    }
+
+    /// The bodies' shapes.
+    pub fn shapes(&self) -> &[Shape] {
+        &self.shapes
+    }
+
+    /// The bodies' mass properties (from shape and density).
+    pub fn mass_properties(&self) -> &[MassProperties] {
+        &self.mass
+    }
+
+    /// A state of differentiable inputs from poses (x, y, θ) and velocities
+    /// (vx, vy, ω), one per body. Panics on a count that is not B; see
+    /// [`World::try_state`].
+    #[track_caller]
+    pub fn state<'t>(
+        &self,
+        tape: &'t TensorTape,
+        pose: &[[f64; 3]],
+        velocity: &[[f64; 3]],
+    ) -> RigidState<'t> {
+        self.try_state(tape, pose, velocity)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`World::state`], returning an error for a wrong count of rows.
+    pub fn try_state<'t>(
+        &self,
+        tape: &'t TensorTape,
+        pose: &[[f64; 3]],
+        velocity: &[[f64; 3]],
+    ) -> Result<RigidState<'t>> {
+        let b = self.len();
+        if pose.len() != b || velocity.len() != b {
+            return Err(Error::Shape {
+                op: "World::state",
+                lhs: vec![pose.len(), 3],
+                rhs: vec![velocity.len(), 3],
+                hint: "give one pose and one velocity per body",
+            });
+        }
+        let flat = |rows: &[[f64; 3]]| Tensor::from_data(rows.concat(), vec![b, 3]);
+        Ok(RigidState {
+            pose: tape.var(flat(pose)),
+            velocity: tape.var(flat(velocity)),
+            step: 0,
+        })
+    }
+
+    /// Parameters as differentiable inputs: the bodies' masses and
+    /// inertias (from their shapes and densities) and `material`.
+    pub fn params<'t>(&self, tape: &'t TensorTape, material: Material) -> RigidParams<'t> {
+        let b = self.len();
+        RigidParams {
+            mass: tape.var(Tensor::from_data(
+                self.mass.iter().map(|m| m.mass).collect(),
+                vec![b],
+            )),
+            inertia: tape.var(Tensor::from_data(
+                self.mass.iter().map(|m| m.inertia).collect(),
+                vec![b],
+            )),
+            material: tape.var(material.to_tensor()),
+            wrench: None,
+        }
+    }
+
+    /// Masses and inertias `[B]` as differentiable functions of per-body
+    /// densities `density` `[B]` (kg/m²): m = ρA, I = ρJ.
+    ///
+    /// ```
+    /// use maya::rigid::{Shape, World};
+    /// use maya::{Tensor, TensorTape};
+    /// let mut w = World::new(1e-3);
+    /// w.add_body(Shape::rect(1.0, 2.0), 1.0);
+    /// let t = TensorTape::new();
+    /// let rho = t.var(Tensor::from_data(vec![3.0], vec![1]));
+    /// let (m, i) = w.mass_from_density(&rho);
+    /// assert_eq!(m.item(), 6.0);
+    /// assert!((i.item() - 6.0 * 5.0 / 12.0).abs() < 1e-12);
+    /// ```
+    pub fn mass_from_density<'t>(&self, density: &TVar<'t>) -> (TVar<'t>, TVar<'t>) {
+        let b = self.len();
+        let (a, j): (Vec<f64>, Vec<f64>) = self.shapes.iter().map(unit_mass_properties).unzip();
+        let t = density.tape();
+        let m = density.mul(&t.constant(Tensor::from_data(a, vec![b])));
+        let i = density.mul(&t.constant(Tensor::from_data(j, vec![b])));
+        (m, i)
+    }
+
+    /// The largest stable time step for contact stiffness `stiffness`
+    /// (N/m) and the given masses and inertias: 2/√(k/m), with m the
+    /// smallest effective mass a contact can see (returned second).
+    ///
+    /// A body's effective mass at a contact point r from its centre is
+    /// 1/(1/m + |r|²/I) (polygons, taking |r| as the bounding radius) or m
+    /// (circles, whose normal forces pass through the centre); two bodies
+    /// in contact add their inverse effective masses. The bound is that of
+    /// one undamped contact: damping, several contacts on one body and
+    /// accuracy call for dt well below it (a quarter is a good start).
+    pub fn stable_time_step(&self, stiffness: f64, mass: &[f64], inertia: &[f64]) -> (f64, f64) {
+        let mut inv: Vec<f64> = self
+            .shapes
+            .iter()
+            .zip(mass.iter().zip(inertia))
+            .map(|(s, (&m, &i))| match s {
+                Shape::Circle { .. } => 1.0 / m,
+                Shape::Polygon(_) => 1.0 / m + s.bounding_radius().powi(2) / i,
+            })
+            .collect();
+        inv.sort_by(|a, b| b.total_cmp(a));
+        let mut worst: f64 = 0.0;
+        if self.ground.is_some() && !inv.is_empty() {
+            worst = inv[0];
+        }
+        if inv.len() >= 2 {
+            worst = worst.max(inv[0] + inv[1]);
+        }
+        if worst == 0.0 || stiffness <= 0.0 {
+            return (f64::INFINITY, f64::INFINITY);
+        }
+        let m = 1.0 / worst;
+        (2.0 / (stiffness / m).sqrt(), m)
+    }
+
+    /// Every contact in the poses `pose` ([B, 3], row-major), with its
+    /// point, normal and depth, as the step will see it (contacts closer
+    /// than the penalty's margin included).
+    ///
+    /// ```
+    /// use maya::rigid::{Shape, World};
+    /// use maya::contact::{Feature, Ground};
+    /// let mut w = World::new(1e-3);
+    /// w.set_ground(Ground::horizontal(0.0));
+    /// w.add_body(Shape::circle(0.5), 1.0);
+    /// let c = w.contacts(&[0.0, 0.49, 0.0]);
+    /// assert_eq!(c[0].feature, Feature::GroundCircle);
+    /// assert!((c[0].depth - 0.01).abs() < 1e-12);
+    /// ```
+    pub fn contacts(&self, pose: &[f64]) -> Vec<ContactPoint> {
+        let cfg = self.config(self.friction_regularization);
+        cfg.contact_points(pose)
+    }
+
+    fn config(&self, eps: f64) -> StepConfig {
+        StepConfig {
+            shapes: Arc::clone(&self.shapes),
+            ground: self.ground,
+            gravity: self.gravity,
+            dt: self.dt,
+            penalty: self.penalty,
+            eps,
+        }
+    }
+
+    /// Records one step: finds contacts, applies contact, gravity and
+    /// external forces and takes a semi-implicit Euler step. One fused node
+    /// on the tape.
+    ///
+    /// Panics on a data error; see [`World::try_step`].
+    #[track_caller]
+    pub fn step<'t>(&self, state: &RigidState<'t>, params: &RigidParams<'t>) -> RigidState<'t> {
+        self.try_step(state, params)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`World::step`], returning an error for: wrong shapes
+    /// ([`Error::Shape`]); a non-finite pose or velocity before or after the
+    /// step ([`Error::NonFinite`], naming the body and the step of the
+    /// state); a mass, inertia or material that is negative, zero (masses)
+    /// or not finite ([`Error::Parameter`]); a `dt` above the stable bound
+    /// of [`World::stable_time_step`] ([`Error::TimeStep`]).
+    pub fn try_step<'t>(
+        &self,
+        state: &RigidState<'t>,
+        params: &RigidParams<'t>,
+    ) -> Result<RigidState<'t>> {
+        check_dt(self.dt)?;
+        self.penalty.validate()?;
+        let eps = self.friction_regularization;
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(Error::Parameter {
+                name: "friction_regularization",
+                value: eps,
+                reason: "must be positive and finite (m/s)",
+            });
+        }
+        let config = self.config(eps);
+        let bound = |k: f64, m: &[f64], i: &[f64]| self.stable_time_step(k, m, i);
+        let mut inputs = vec![
+            state.pose,
+            state.velocity,
+            params.mass,
+            params.inertia,
+            params.material,
+        ];
+        if let Some(w) = params.wrench {
+            inputs.push(w);
+        }
+        let kernel = super::step::RigidStep::new(
+            config,
+            state.step,
+            bound(
+                params
+                    .material
+                    .with_value(|v| v.data.first().copied().unwrap_or(0.0)),
+                &params.mass.value().data,
+                &params.inertia.value().data,
+            ),
+        );
+        let out = state.pose.tape().try_apply(kernel, &inputs)?;
+        Ok(RigidState {
+            pose: out[0],
+            velocity: out[1],
+            step: state.step + 1,
+        })
+    }
+
+    /// `steps` steps from `state`; returns the last state. Panics on a data
+    /// error; see [`World::try_rollout`].
+    #[track_caller]
+    pub fn rollout<'t>(
+        &self,
+        state: &RigidState<'t>,
+        params: &RigidParams<'t>,
+        steps: usize,
+    ) -> RigidState<'t> {
+        self.try_rollout(state, params, steps)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`World::rollout`], returning the first error of
+    /// [`World::try_step`].
+    pub fn try_rollout<'t>(
+        &self,
+        state: &RigidState<'t>,
+        params: &RigidParams<'t>,
+        steps: usize,
+    ) -> Result<RigidState<'t>> {
+        let mut s = *state;
+        for _ in 0..steps {
+            s = self.try_step(&s, params)?;
+        }
+        Ok(s)
+    }
+}
+
+fn check_dt(dt: f64) -> Result<()> {
+    if dt > 0.0 && dt.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::Parameter {
+            name: "dt",
+            value: dt,
+            reason: "the time step must be positive and finite",
+        })
+    }
+}

@@ -41,3 +41,19 @@ fn oscillator_gradient_matches_analytic_and_fit_recovers_parameters() {
     );
     assert!(r.losses[0] > 100.0 * r.losses.last().unwrap());
 }
+
+#[test]
+fn throw_lands_on_target() {
+    let r = run_short("throw");
+    let m = |k: &str| r.metric(k).unwrap();
+    assert!(m("landing error") < 1e-3, "{:?}", r.metrics);
+    assert!(m("iterations") < 60.0);
+    // The final path ends where the ball lands, near the target.
+    let fig = &r.figures[0];
+    let last = fig.curves.iter().rfind(|c| !c.is_target).unwrap();
+    let end = last.points.last().unwrap();
+    assert!(
+        (end[0] - m("target x")).abs() < 0.05,
+        "path ends at {end:?}"
+    );
+}

@@ -7,6 +7,7 @@
 //! over [`DemoInfo::run`]; drawing lives in the command-line crate.
 
 mod oscillator;
+mod throw;
 
 use crate::error::Result;
 
@@ -82,11 +83,18 @@ pub struct DemoInfo {
 }
 
 /// Every demo, the headline one first.
-pub const DEMOS: &[DemoInfo] = &[DemoInfo {
-    name: "oscillator",
-    about: "fit the frequency and damping of an oscillator to noisy data through RK4; autodiff vs analytic gradient",
-    run: oscillator::run,
-}];
+pub const DEMOS: &[DemoInfo] = &[
+    DemoInfo {
+        name: "throw",
+        about: "find the launch velocity of a ball that bounces once and lands on a target (rigid body + contact)",
+        run: throw::run,
+    },
+    DemoInfo {
+        name: "oscillator",
+        about: "fit the frequency and damping of an oscillator to noisy data through RK4; autodiff vs analytic gradient",
+        run: oscillator::run,
+    },
+];
 
 /// Looks a demo up by name.
 pub fn find(name: &str) -> Option<&'static DemoInfo> {

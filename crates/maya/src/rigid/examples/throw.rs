@@ -149,6 +149,40 @@ impl ThrowProblem {
     }
 }
 
+impl ThrowProblem {
+    /// The ball's path (x, y) every `stride` steps of a throw at `velocity`,
+    /// up to its second landing (or 10 s of simulated time).
+    pub fn path(&self, velocity: [f64; 2], stride: usize) -> Result<Vec<[f64; 2]>> {
+        let w = self.world()?;
+        let material = Material {
+            stiffness: self.stiffness,
+            damping: damping_for_restitution(self.restitution, self.stiffness, self.mass),
+            friction: self.friction,
+        };
+        let t = TensorTape::new();
+        let [x0, y0] = self.start;
+        let mut s = w.try_state(&t, &[[x0, y0, 0.0]], &[[velocity[0], velocity[1], 0.0]])?;
+        let params = w.params(&t, material);
+        let (mut touched, mut left) = (false, false);
+        let mut path = Vec::new();
+        for step in 0..(10.0 / self.dt) as usize {
+            let (x, y) = s.pose.with_value(|q| (q.data[0], q.data[1]));
+            if step % stride.max(1) == 0 {
+                path.push([x, y]);
+            }
+            let touching = y < self.radius;
+            touched |= touching;
+            left |= touched && !touching;
+            if left && touching {
+                path.push([x, y]);
+                break;
+            }
+            s = w.try_step(&s, &params)?;
+        }
+        Ok(path)
+    }
+}
+
 fn col<'t>(v: &TVar<'t>, j: usize) -> TVar<'t> {
     v.slice(1, j..j + 1).sum()
 }
@@ -162,12 +196,25 @@ pub fn solve(
     tolerance: f64,
     max_iters: usize,
 ) -> Result<ThrowFit> {
+    solve_with(problem, initial, tolerance, max_iters, &mut |_, _, _| {})
+}
+
+/// [`solve`], calling `on_iter(iteration, loss, velocity)` before each
+/// update, with loss = ½ (x_land − target)².
+pub fn solve_with(
+    problem: &ThrowProblem,
+    initial: [f64; 2],
+    tolerance: f64,
+    max_iters: usize,
+    on_iter: &mut dyn FnMut(usize, f64, [f64; 2]),
+) -> Result<ThrowFit> {
     let mut v = initial;
     let mut history = Vec::new();
     for it in 0..max_iters {
         let (x, grad) = problem.landing(v)?;
         history.push(x);
         let err = x - problem.target_x;
+        on_iter(it, 0.5 * err * err, v);
         if err.abs() < tolerance {
             return Ok(ThrowFit {
                 velocity: v,

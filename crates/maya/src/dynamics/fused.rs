@@ -1,0 +1,199 @@
+//! The common case fused further: gravity, drag and ground contact (each
+//! optional, in that order) with semi-implicit Euler, as one loop over
+//! particles instead of one pass per force.
+//!
+//! Same arithmetic, in the same order, as the general path of
+//! [`ParticleStep`](super::particles): forces sum into F from zero in the
+//! system's order, then v' = v + dt·(F·(1/m)), p' = p + dt·v'. The adjoint
+//! is the general path's, per particle; only the order in which the
+//! parameter gradients (∂L/∂c, ∂L/∂k, ∂L/∂g) are summed differs.
+
+use super::forces::{Drag, Force, Gravity, Ground, Span, SpanGrads};
+use std::any::Any;
+use std::sync::Arc;
+
+/// Which built-in forces act, with the ground's plane.
+pub(crate) struct Builtin {
+    gravity: bool,
+    drag: bool,
+    ground: Option<(Vec<f64>, f64)>,
+}
+
+impl Builtin {
+    /// `Some` when the forces are gravity, drag, ground (each at most once,
+    /// in that order, at least one of them).
+    pub fn detect(forces: &[Arc<dyn Force>]) -> Option<Builtin> {
+        let mut b = Builtin {
+            gravity: false,
+            drag: false,
+            ground: None,
+        };
+        let mut rank = 0;
+        for f in forces {
+            let any: &dyn Any = f.as_ref();
+            if any.is::<Gravity>() && rank < 1 {
+                b.gravity = true;
+                rank = 1;
+            } else if any.is::<Drag>() && rank < 2 {
+                b.drag = true;
+                rank = 2;
+            } else if let (Some(g), true) = (any.downcast_ref::<Ground>(), rank < 3) {
+                b.ground = Some((g.normal.clone(), g.height));
+                rank = 3;
+            } else {
+                return None;
+            }
+        }
+        (rank > 0).then_some(b)
+    }
+
+    /// (g, c, k) from the environment's parameters, in force order.
+    fn params<'a>(&self, params: &[&'a [f64]]) -> (&'a [f64], f64, f64) {
+        let mut it = params.iter();
+        let g: &[f64] = if self.gravity { it.next().expect("g") } else { &[0.0; 3] };
+        let c = if self.drag { it.next().expect("c")[0] } else { 0.0 };
+        let k = if self.ground.is_some() { it.next().expect("k")[0] } else { 0.0 };
+        (g, c, k)
+    }
+
+    /// Forces and semi-implicit update of one chunk. `d` must be 2 or 3.
+    #[inline(always)]
+    pub fn forward(&self, d: usize, dt: f64, params: &[&[f64]], s: &Span, p1: &mut [f64], v1: &mut [f64]) {
+        let (g, c, k) = self.params(params);
+        let (normal, height) = match &self.ground {
+            Some((n, h)) => (&n[..d], *h),
+            None => (&[0.0; 3][..d], 0.0),
+        };
+        for (i, &m) in s.m.iter().enumerate() {
+            let r = i * d..(i + 1) * d;
+            let (p, v) = (&s.p[r.clone()], &s.v[r.clone()]);
+            let mut f = [0.0f64; 3];
+            if self.gravity {
+                for q in 0..d {
+                    f[q] += m * g[q];
+                }
+            }
+            if self.drag {
+                for q in 0..d {
+                    f[q] -= c * v[q];
+                }
+            }
+            if self.ground.is_some() {
+                let mut np = 0.0;
+                for q in 0..d {
+                    np += normal[q] * p[q];
+                }
+                let push = k * (height - np).max(0.0);
+                for q in 0..d {
+                    f[q] += push * normal[q];
+                }
+            }
+            let inv = 1.0 / m;
+            let (v1, p1) = (&mut v1[r.clone()], &mut p1[r]);
+            for q in 0..d {
+                v1[q] = v[q] + dt * (f[q] * inv);
+                p1[q] = p[q] + dt * v1[q];
+            }
+        }
+    }
+
+    /// The adjoint of [`Self::forward`] for one chunk.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub fn adjoint(
+        &self,
+        d: usize,
+        dt: f64,
+        params: &[&[f64]],
+        s: &Span,
+        grad_p1: &[f64],
+        grad_v1: &[f64],
+        g: &mut SpanGrads,
+    ) {
+        let (grav, c, k) = self.params(params);
+        let (normal, height) = match &self.ground {
+            Some((n, h)) => (&n[..d], *h),
+            None => (&[0.0; 3][..d], 0.0),
+        };
+        let mut it = g.needs_params.iter();
+        let need_g = self.gravity && *it.next().expect("g");
+        let need_c = self.drag && *it.next().expect("c");
+        let need_mass = g.needs_mass;
+        let (mut gc, mut gk) = ([0.0; 2], [0.0; 2]);
+        let mut gg = [0.0; 3];
+        for (i, &m) in s.m.iter().enumerate() {
+            let r = i * d..(i + 1) * d;
+            let (p, v) = (&s.p[r.clone()], &s.v[r.clone()]);
+            let inv = 1.0 / m;
+            let mut gf = [0.0f64; 3];
+            for q in 0..d {
+                let j = i * d + q;
+                let u = grad_v1[j] + dt * grad_p1[j];
+                g.v[j] += u;
+                g.p[j] += grad_p1[j];
+                gf[q] = (dt * u) * inv;
+            }
+            let mut gm = 0.0;
+            if self.gravity && (need_g || need_mass) {
+                for q in 0..d {
+                    gg[q] += m * gf[q];
+                    gm += gf[q] * grav[q];
+                }
+            }
+            if self.drag {
+                let mut gcv = 0.0;
+                for q in 0..d {
+                    g.v[i * d + q] -= c * gf[q];
+                    gcv += gf[q] * v[q];
+                }
+                gc[i % 2] -= gcv;
+            }
+            let mut depth = 0.0;
+            if self.ground.is_some() {
+                let mut np = 0.0;
+                for q in 0..d {
+                    np += normal[q] * p[q];
+                }
+                depth = height - np;
+                if depth > 0.0 {
+                    let mut sn = 0.0;
+                    for q in 0..d {
+                        sn += gf[q] * normal[q];
+                    }
+                    gk[i % 2] += depth * sn;
+                    for q in 0..d {
+                        g.p[i * d + q] -= k * sn * normal[q];
+                    }
+                }
+            }
+            if need_mass {
+                // a = F/m: ∂L/∂m −= ḡF·F/m, with F recomputed.
+                let mut s = 0.0;
+                for q in 0..d {
+                    let mut f = m * grav[q] * (self.gravity as u8 as f64) - c * v[q];
+                    f += k * depth.max(0.0) * normal[q];
+                    s += gf[q] * f;
+                }
+                g.m[i] += gm - s * inv;
+            }
+        }
+        let mut it = g.params.iter_mut();
+        if self.gravity {
+            let out = it.next().expect("g");
+            if need_g {
+                for q in 0..d {
+                    out[q] += gg[q];
+                }
+            }
+        }
+        if self.drag {
+            let out = it.next().expect("c");
+            if need_c {
+                out[0] += gc[0] + gc[1];
+            }
+        }
+        if self.ground.is_some() {
+            it.next().expect("k")[0] += gk[0] + gk[1];
+        }
+    }
+}

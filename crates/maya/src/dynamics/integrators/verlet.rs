@@ -24,11 +24,10 @@ use crate::tape::TVar;
 /// use maya::{dynamics::velocity_verlet_step, Tensor, TensorTape};
 /// let t = TensorTape::new();
 /// let k = t.scalar(1.0);
-/// let force = |x: &maya::TVar<'_>| Ok(x.scalar_mul(k).neg()); // ẍ = −k x
 /// let (mut x, mut v) = (t.var(Tensor::from_data(vec![1.0], vec![1])), t.constant(Tensor::zeros(&[1])));
-/// let mut a = force(&x).unwrap();
+/// let mut a = x.scalar_mul(k).neg(); // ẍ = −k x
 /// for _ in 0..1000 {
-///     (x, v, a) = velocity_verlet_step(&x, &v, &a, 0.01, force).unwrap();
+///     (x, v, a) = velocity_verlet_step(&x, &v, &a, 0.01, |x| Ok(x.scalar_mul(k).neg())).unwrap();
 /// }
 /// let energy = 0.5 * v.item().powi(2) + 0.5 * x.item().powi(2);
 /// assert!((energy - 0.5).abs() < 1e-4);

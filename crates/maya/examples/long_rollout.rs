@@ -22,13 +22,20 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn main() -> maya::Result<()> {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let steps = args.first().copied().unwrap_or(100_000);
     let n = args.get(1).copied().unwrap_or(1000);
     let segment = args.get(2).copied();
     let t = TensorTape::new();
     let p0 = t.constant(Tensor::from_fn(&[n, 3], |ix| {
-        [0.01 * (ix[0] % 100) as f64, 0.01 * (ix[0] / 100 % 100) as f64, 0.5][ix[1]]
+        [
+            0.01 * (ix[0] % 100) as f64,
+            0.01 * (ix[0] / 100 % 100) as f64,
+            0.5,
+        ][ix[1]]
     }));
     let v0 = t.var(Tensor::from_fn(&[n, 3], |ix| [0.1, -0.05, 0.0][ix[1]]));
     let (c, k) = (t.scalar(0.1), t.scalar(1e4));

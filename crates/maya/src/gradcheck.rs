@@ -203,7 +203,7 @@ fn compare(
                     numeric,
                 });
             }
-            if !(err <= tol) {
+            if err.is_nan() || err > tol {
                 report.passed = false;
             }
         }

@@ -10,7 +10,9 @@ fn grads(steps: usize, segment: Option<Option<usize>>) -> (f64, Vec<Tensor>, usi
     let net = SpringNetwork::grid(4, 4);
     let rest = SpringNetwork::grid_positions(4, 4, 0.1, [0.0, 0.05]);
     let s = net.len();
-    let p0 = t.var(Tensor::from_fn(&[2, 16, 2], |ix| rest.data[ix[1] * 2 + ix[2]] + 0.01 * ix[0] as f64));
+    let p0 = t.var(Tensor::from_fn(&[2, 16, 2], |ix| {
+        rest.data[ix[1] * 2 + ix[2]] + 0.01 * ix[0] as f64
+    }));
     let v0 = t.var(Tensor::rand_uniform(&[2, 16, 2], 3));
     let k = t.var(Tensor::full(&[s], 200.0));
     let l = t.var(net.lengths(&rest));
@@ -42,7 +44,10 @@ fn checkpointed_and_plain_rollouts_give_identical_gradients() {
             // The replay runs the same kernels on the same inputs: equal to
             // the last bit but for the order in which a few sums meet.
             let scale = b.data.iter().fold(1.0f64, |m, x| m.max(x.abs()));
-            assert!(a.max_abs_diff(b) <= 1e-14 * scale, "segment {seg:?}, input {i}");
+            assert!(
+                a.max_abs_diff(b) <= 1e-14 * scale,
+                "segment {seg:?}, input {i}"
+            );
         }
         if seg.is_none() {
             // ⌈√300⌉ = 18-step segments: 17 segment outputs kept, not 300.
@@ -64,7 +69,9 @@ fn checkpointed_and_plain_rollouts_give_identical_gradients() {
 fn long_rollout_gradient_in_bounded_memory() {
     let t = TensorTape::new();
     let n = 1000;
-    let p0 = t.constant(Tensor::from_fn(&[n, 3], |ix| [0.01 * (ix[0] % 100) as f64, 0.0, 0.5][ix[1]]));
+    let p0 = t.constant(Tensor::from_fn(&[n, 3], |ix| {
+        [0.01 * (ix[0] % 100) as f64, 0.0, 0.5][ix[1]]
+    }));
     let v0 = t.var(Tensor::zeros(&[n, 3]));
     let c = t.scalar(0.1);
     let sys = ParticleSystem::new(t.constant(Tensor::ones(&[n])), 1e-4)

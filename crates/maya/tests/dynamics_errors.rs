@@ -10,13 +10,28 @@ fn mismatched_positions_and_velocities() {
     let p = t.var(Tensor::zeros(&[4, 3]));
     let v = t.var(Tensor::zeros(&[4, 2]));
     let e = sys.try_step(&p, &v).unwrap_err();
-    assert!(matches!(e, Error::Shape { op: "particle_step", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Shape {
+                op: "particle_step",
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("[4, 3]") && e.to_string().contains("[4, 2]"));
     let a = t.var(Tensor::zeros(&[3]));
-    assert!(matches!(try_euler_step(&p, &v, &a, 0.1), Err(Error::Shape { .. })));
+    assert!(matches!(
+        try_euler_step(&p, &v, &a, 0.1),
+        Err(Error::Shape { .. })
+    ));
     // An acceleration that does not broadcast to the velocities.
     let a = t.var(Tensor::zeros(&[2]));
-    assert!(matches!(try_semi_implicit_euler_step(&p, &p, &a, 0.1), Err(Error::Shape { .. })));
+    assert!(matches!(
+        try_semi_implicit_euler_step(&p, &p, &a, 0.1),
+        Err(Error::Shape { .. })
+    ));
 }
 
 #[test]
@@ -25,7 +40,10 @@ fn masses_of_the_wrong_shape() {
     let sys = ParticleSystem::new(t.constant(Tensor::ones(&[5])), 0.01);
     let p = t.var(Tensor::zeros(&[4, 3]));
     let e = sys.try_step(&p, &p).unwrap_err();
-    assert!(matches!(e, Error::Shape { ref rhs, .. } if rhs == &vec![5]), "{e}");
+    assert!(
+        matches!(e, Error::Shape { ref rhs, .. } if rhs == &vec![5]),
+        "{e}"
+    );
 }
 
 #[test]
@@ -34,9 +52,16 @@ fn a_force_parameter_of_the_wrong_shape() {
     let sys = ParticleSystem::new(t.constant(Tensor::ones(&[4])), 0.01)
         .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])));
     let p = t.var(Tensor::zeros(&[4, 3])); // 3D state, 2D gravity
-    assert!(matches!(sys.try_step(&p, &p), Err(Error::Shape { op: "gravity", .. })));
-    let sys = ParticleSystem::new(t.constant(Tensor::ones(&[4])), 0.01).with_ground(Ground::floor(2), t.scalar(1.0));
-    assert!(matches!(sys.try_step(&p, &p), Err(Error::Shape { op: "ground", .. })));
+    assert!(matches!(
+        sys.try_step(&p, &p),
+        Err(Error::Shape { op: "gravity", .. })
+    ));
+    let sys = ParticleSystem::new(t.constant(Tensor::ones(&[4])), 0.01)
+        .with_ground(Ground::floor(2), t.scalar(1.0));
+    assert!(matches!(
+        sys.try_step(&p, &p),
+        Err(Error::Shape { op: "ground", .. })
+    ));
 }
 
 #[test]
@@ -44,7 +69,9 @@ fn non_positive_or_non_finite_mass() {
     let t = TensorTape::new();
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         let m = t.constant(Tensor::from_data(vec![1.0, bad], vec![2]));
-        let e = ParticleSystem::try_new(m, 0.01).err().expect("a bad mass is an error");
+        let e = ParticleSystem::try_new(m, 0.01)
+            .err()
+            .expect("a bad mass is an error");
         assert!(matches!(e, Error::Parameter { name: "mass", .. }), "{e}");
     }
 }
@@ -54,17 +81,33 @@ fn non_positive_dt() {
     let t = TensorTape::new();
     let x = t.var(Tensor::zeros(&[2, 2]));
     for dt in [0.0, -0.1, f64::NAN, f64::INFINITY] {
-        assert!(matches!(try_euler_step(&x, &x, &x, dt), Err(Error::Parameter { name: "dt", .. })));
-        assert!(matches!(try_semi_implicit_euler_step(&x, &x, &x, dt), Err(Error::Parameter { name: "dt", .. })));
+        assert!(matches!(
+            try_euler_step(&x, &x, &x, dt),
+            Err(Error::Parameter { name: "dt", .. })
+        ));
+        assert!(matches!(
+            try_semi_implicit_euler_step(&x, &x, &x, dt),
+            Err(Error::Parameter { name: "dt", .. })
+        ));
         let m = t.constant(Tensor::ones(&[2]));
-        assert!(matches!(ParticleSystem::try_new(m, dt), Err(Error::Parameter { name: "dt", .. })));
+        assert!(matches!(
+            ParticleSystem::try_new(m, dt),
+            Err(Error::Parameter { name: "dt", .. })
+        ));
     }
 }
 
 #[test]
 fn spring_indices_out_of_range() {
     let e = SpringNetwork::new(4, vec![(0, 1), (2, 7)]).unwrap_err();
-    assert_eq!(e, Error::Index { op: "SpringNetwork::new", index: 7, len: 4 });
+    assert_eq!(
+        e,
+        Error::Index {
+            op: "SpringNetwork::new",
+            index: 7,
+            len: 4
+        }
+    );
     assert!(SpringNetwork::new(4, vec![(2, 2)]).is_err());
     // A network built for 9 particles used on 4.
     let t = TensorTape::new();
@@ -77,7 +120,10 @@ fn spring_indices_out_of_range() {
         None,
     );
     let p = t.var(Tensor::rand_uniform(&[4, 2], 1));
-    assert!(matches!(sys.try_step(&p, &p), Err(Error::Index { op: "springs", .. })));
+    assert!(matches!(
+        sys.try_step(&p, &p),
+        Err(Error::Index { op: "springs", .. })
+    ));
 }
 
 /// A stiff spring with a huge time step: the explicit update overshoots
@@ -118,7 +164,9 @@ fn non_finite_state_is_reported_with_its_step() {
         let e = match rollout {
             0 => sys.rollout(&p0, &v0, 1000).map(|_| ()),
             1 => sys.rollout_final(&p0, &v0, 1000).map(|_| ()),
-            _ => sys.rollout_checkpointed(&p0, &v0, 1000, Some(7)).map(|_| ()),
+            _ => sys
+                .rollout_checkpointed(&p0, &v0, 1000, Some(7))
+                .map(|_| ()),
         }
         .unwrap_err();
         match e {
@@ -141,5 +189,8 @@ fn non_finite_state_is_reported_with_its_step() {
     let p0 = t.constant(Tensor::from_data(vec![0.0, 0.0, 1.5, 0.0], vec![2, 2]));
     let v0 = t.constant(Tensor::zeros(&[2, 2]));
     let e = sys.rollout_final(&p0, &v0, 1000).unwrap_err();
-    assert!(matches!(e, Error::NonFinite { step, .. } if step == first), "{e}");
+    assert!(
+        matches!(e, Error::NonFinite { step, .. } if step == first),
+        "{e}"
+    );
 }

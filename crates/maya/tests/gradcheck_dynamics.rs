@@ -39,11 +39,17 @@ where
 {
     let (a, ga) = value_and_grad(fused, inputs);
     let (b, gb) = value_and_grad(reference, inputs);
-    assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0), "values {a} vs {b}");
+    assert!(
+        (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+        "values {a} vs {b}"
+    );
     for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
         let scale = x.data.iter().fold(1.0f64, |m, v| m.max(v.abs()));
         let err = x.max_abs_diff(y);
-        assert!(err <= 1e-12 * scale, "input {i}: gradients differ by {err:e}");
+        assert!(
+            err <= 1e-12 * scale,
+            "input {i}: gradients differ by {err:e}"
+        );
     }
 }
 
@@ -59,14 +65,20 @@ fn project<'t>(p: TVar<'t>, v: TVar<'t>) -> TVar<'t> {
 const SHAPES: [&[usize]; 4] = [&[3, 2], &[4, 3], &[2, 3, 2], &[2, 2, 3]];
 
 fn state(shape: &[usize], seed: u64) -> [Tensor; 2] {
-    [Tensor::rand_uniform(shape, seed), Tensor::rand_uniform(shape, seed + 1)]
+    [
+        Tensor::rand_uniform(shape, seed),
+        Tensor::rand_uniform(shape, seed + 1),
+    ]
 }
 
 type Step = for<'t> fn(&TVar<'t>, &TVar<'t>, &TVar<'t>, f64) -> (TVar<'t>, TVar<'t>);
 
 const INTEGRATORS: [(Step, Step); 3] = [
     (euler_step, reference::euler_step),
-    (semi_implicit_euler_step, reference::semi_implicit_euler_step),
+    (
+        semi_implicit_euler_step,
+        reference::semi_implicit_euler_step,
+    ),
     (rk4_step, reference::rk4_step),
 ];
 
@@ -76,13 +88,28 @@ fn integrators_gradcheck_and_match_reference() {
         for shape in SHAPES {
             let d = *shape.last().unwrap();
             // Acceleration: full shape, or one vector broadcast to every particle.
-            for a in [Tensor::rand_uniform(shape, 5), Tensor::rand_uniform(&[d], 6)] {
+            for a in [
+                Tensor::rand_uniform(shape, 5),
+                Tensor::rand_uniform(&[d], 6),
+            ] {
                 let [p, v] = state(shape, 1);
                 let inputs = [p, v, a];
-                check(|_t, x| { let (p, v) = fused(&x[0], &x[1], &x[2], 0.1); project(p, v) }, &inputs);
+                check(
+                    |_t, x| {
+                        let (p, v) = fused(&x[0], &x[1], &x[2], 0.1);
+                        project(p, v)
+                    },
+                    &inputs,
+                );
                 agree(
-                    |_t, x| { let (p, v) = fused(&x[0], &x[1], &x[2], 0.1); project(p, v) },
-                    |_t, x| { let (p, v) = reference(&x[0], &x[1], &x[2], 0.1); project(p, v) },
+                    |_t, x| {
+                        let (p, v) = fused(&x[0], &x[1], &x[2], 0.1);
+                        project(p, v)
+                    },
+                    |_t, x| {
+                        let (p, v) = reference(&x[0], &x[1], &x[2], 0.1);
+                        project(p, v)
+                    },
                     &inputs,
                 );
             }
@@ -119,7 +146,9 @@ fn verlet_fused<'t>(_t: &'t TensorTape, x: &[TVar<'t>]) -> TVar<'t> {
     let (mut p, mut v) = (x[0], x[1]);
     let mut a = p.mul(&p).mul(&p).scalar_mul(k).neg();
     for _ in 0..3 {
-        (p, v, a) = velocity_verlet_step(&p, &v, &a, 0.1, |p| Ok(p.mul(p).mul(p).scalar_mul(k).neg())).unwrap();
+        (p, v, a) =
+            velocity_verlet_step(&p, &v, &a, 0.1, |p| Ok(p.mul(p).mul(p).scalar_mul(k).neg()))
+                .unwrap();
     }
     project(p, v)
 }
@@ -129,7 +158,9 @@ fn verlet_reference<'t>(_t: &'t TensorTape, x: &[TVar<'t>]) -> TVar<'t> {
     let (mut p, mut v) = (x[0], x[1]);
     let mut a = p.mul(&p).mul(&p).scalar_mul(k).neg();
     for _ in 0..3 {
-        (p, v, a) = reference::velocity_verlet_step(&p, &v, &a, 0.1, |p| p.mul(p).mul(p).scalar_mul(k).neg());
+        (p, v, a) = reference::velocity_verlet_step(&p, &v, &a, 0.1, |p| {
+            p.mul(p).mul(p).scalar_mul(k).neg()
+        });
     }
     project(p, v)
 }
@@ -146,7 +177,10 @@ fn velocity_verlet_gradcheck_and_match_reference() {
 
 #[test]
 fn lincomb_matches_composition() {
-    let inputs = [Tensor::rand_uniform(&[2, 3, 2], 1), Tensor::rand_uniform(&[2], 2)];
+    let inputs = [
+        Tensor::rand_uniform(&[2, 3, 2], 1),
+        Tensor::rand_uniform(&[2], 2),
+    ];
     agree(
         |_t, x| lincomb(&[x[0], x[1]], &[0.5, -2.0]).sin().sum(),
         |_t, x| x[0].scalar_mul(0.5).add(&x[1].scalar_mul(-2.0)).sin().sum(),
@@ -166,7 +200,13 @@ struct Forces {
     damping: bool,
 }
 
-const ALL: Forces = Forces { gravity: true, drag: true, ground: true, springs: true, damping: true };
+const ALL: Forces = Forces {
+    gravity: true,
+    drag: true,
+    ground: true,
+    springs: true,
+    damping: true,
+};
 
 /// A chain of springs 0–1–2–…, closed into a ring, plus one diagonal.
 fn network(n: usize) -> SpringNetwork {
@@ -179,18 +219,30 @@ fn network(n: usize) -> SpringNetwork {
 /// shapes, or with a leading B when `batch_params`.
 fn particle_inputs(shape: &[usize], batch_params: bool) -> Vec<Tensor> {
     let (n, d) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-    let b: Vec<usize> = if shape.len() == 3 && batch_params { vec![shape[0]] } else { vec![] };
+    let b: Vec<usize> = if shape.len() == 3 && batch_params {
+        vec![shape[0]]
+    } else {
+        vec![]
+    };
     let with_b = |s: &[usize]| [b.clone(), s.to_vec()].concat();
     let s = network(n).len();
     let shift = |t: Tensor, lo: f64, hi: f64| {
-        let data = t.data.iter().map(|x| lo + (hi - lo) * 0.5 * (x + 1.0)).collect();
+        let data = t
+            .data
+            .iter()
+            .map(|x| lo + (hi - lo) * 0.5 * (x + 1.0))
+            .collect();
         Tensor::from_data(data, t.shape)
     };
     // Positions spread on both sides of the floor, none within 0.05 of it:
     // the contact kink stays out of the finite-difference stencil.
     let mut p = Tensor::rand_uniform(shape, 21);
     for (i, x) in p.data.iter_mut().enumerate() {
-        *x = if i % d == d - 1 { x.signum() * (0.05 + 0.2 * x.abs()) } else { 2.0 * *x };
+        *x = if i % d == d - 1 {
+            x.signum() * (0.05 + 0.2 * x.abs())
+        } else {
+            2.0 * *x
+        };
     }
     vec![
         p,
@@ -205,7 +257,13 @@ fn particle_inputs(shape: &[usize], batch_params: bool) -> Vec<Tensor> {
     ]
 }
 
-fn system<'t>(x: &[TVar<'t>], f: Forces, n: usize, d: usize, integrator: Integrator) -> ParticleSystem<'t> {
+fn system<'t>(
+    x: &[TVar<'t>],
+    f: Forces,
+    n: usize,
+    d: usize,
+    integrator: Integrator,
+) -> ParticleSystem<'t> {
     let mut sys = ParticleSystem::new(x[2], 0.05).with_integrator(integrator);
     if f.gravity {
         sys = sys.with_gravity(x[3]);
@@ -233,11 +291,41 @@ fn rollout_loss<'t>(x: &[TVar<'t>], f: Forces, integrator: Integrator, steps: us
 #[test]
 fn particle_forces_gradcheck_each_and_all() {
     let single = [
-        Forces { gravity: true, drag: false, ground: false, springs: false, damping: false },
-        Forces { gravity: false, drag: true, ground: false, springs: false, damping: false },
-        Forces { gravity: false, drag: false, ground: true, springs: false, damping: false },
-        Forces { gravity: false, drag: false, ground: false, springs: true, damping: false },
-        Forces { gravity: false, drag: false, ground: false, springs: true, damping: true },
+        Forces {
+            gravity: true,
+            drag: false,
+            ground: false,
+            springs: false,
+            damping: false,
+        },
+        Forces {
+            gravity: false,
+            drag: true,
+            ground: false,
+            springs: false,
+            damping: false,
+        },
+        Forces {
+            gravity: false,
+            drag: false,
+            ground: true,
+            springs: false,
+            damping: false,
+        },
+        Forces {
+            gravity: false,
+            drag: false,
+            ground: false,
+            springs: true,
+            damping: false,
+        },
+        Forces {
+            gravity: false,
+            drag: false,
+            ground: false,
+            springs: true,
+            damping: true,
+        },
         ALL,
     ];
     for f in single {
@@ -247,7 +335,10 @@ fn particle_forces_gradcheck_each_and_all() {
                     continue;
                 }
                 let inputs = particle_inputs(shape, batch_params);
-                check(|_t, x| rollout_loss(x, f, Integrator::SemiImplicitEuler, 1), &inputs);
+                check(
+                    |_t, x| rollout_loss(x, f, Integrator::SemiImplicitEuler, 1),
+                    &inputs,
+                );
             }
         }
     }
@@ -265,7 +356,13 @@ fn particle_rollout_gradcheck_both_integrators() {
 
 /// The particle step from elementary ops: F from each force, a = F/m, then
 /// semi-implicit Euler. Unbatched `[N, D]`.
-fn reference_step<'t>(x: &[TVar<'t>], f: Forces, p: TVar<'t>, v: TVar<'t>, dt: f64) -> (TVar<'t>, TVar<'t>) {
+fn reference_step<'t>(
+    x: &[TVar<'t>],
+    f: Forces,
+    p: TVar<'t>,
+    v: TVar<'t>,
+    dt: f64,
+) -> (TVar<'t>, TVar<'t>) {
     let t = p.tape();
     let shape = p.shape();
     let (n, d) = (shape[0], shape[1]);
@@ -298,7 +395,9 @@ fn reference_step<'t>(x: &[TVar<'t>], f: Forces, p: TVar<'t>, v: TVar<'t>, dt: f
             let wd = w.mul(&dv).sum_axis(1, true);
             spring = spring.add(&dv.mul(&x[8].reshape(&[s, 1]).mul(&wd).div(&l2)));
         }
-        force = force.index_add(0, &a, &spring).index_add(0, &b, &spring.neg());
+        force = force
+            .index_add(0, &a, &spring)
+            .index_add(0, &b, &spring.neg());
     }
     let v1 = v.add(&force.div(&m).scalar_mul(dt));
     let p1 = p.add(&v1.scalar_mul(dt));
@@ -308,9 +407,21 @@ fn reference_step<'t>(x: &[TVar<'t>], f: Forces, p: TVar<'t>, v: TVar<'t>, dt: f
 #[test]
 fn fused_particle_step_matches_reference() {
     let subsets = [
-        Forces { gravity: true, drag: true, ground: true, springs: false, damping: false }, // fused loop
+        Forces {
+            gravity: true,
+            drag: true,
+            ground: true,
+            springs: false,
+            damping: false,
+        }, // fused loop
         ALL, // general path
-        Forces { gravity: false, drag: false, ground: false, springs: true, damping: false },
+        Forces {
+            gravity: false,
+            drag: false,
+            ground: false,
+            springs: true,
+            damping: false,
+        },
     ];
     for f in subsets {
         for shape in [&[6, 2][..], &[6, 3]] {
@@ -335,7 +446,10 @@ fn batched_step_equals_one_call_per_environment() {
     for shape in [&[3, 5, 2][..], &[3, 5, 3]] {
         let inputs = particle_inputs(shape, true);
         let (bsz, n, d) = (shape[0], shape[1], shape[2]);
-        let (batched, gb) = value_and_grad(|_t, x| rollout_loss(x, ALL, Integrator::SemiImplicitEuler, 3), &inputs);
+        let (batched, gb) = value_and_grad(
+            |_t, x| rollout_loss(x, ALL, Integrator::SemiImplicitEuler, 3),
+            &inputs,
+        );
         let mut total = 0.0;
         for b in 0..bsz {
             // Environment b alone: slice every batched input.
@@ -358,8 +472,15 @@ fn batched_step_equals_one_call_per_environment() {
                     let t = p.tape();
                     let wp = Tensor::rand_uniform(&[bsz, n, d], 11);
                     let wv = Tensor::rand_uniform(&[bsz, n, d], 12);
-                    let slice = |w: &Tensor| t.constant(Tensor::from_data(w.data[b * n * d..(b + 1) * n * d].to_vec(), vec![n, d]));
-                    p.mul(&slice(&wp)).sum().add(&v.mul(&slice(&wv)).sin().sum())
+                    let slice = |w: &Tensor| {
+                        t.constant(Tensor::from_data(
+                            w.data[b * n * d..(b + 1) * n * d].to_vec(),
+                            vec![n, d],
+                        ))
+                    };
+                    p.mul(&slice(&wp))
+                        .sum()
+                        .add(&v.mul(&slice(&wv)).sin().sum())
                 },
                 &env,
             );
@@ -368,7 +489,10 @@ fn batched_step_equals_one_call_per_environment() {
                 let per = ge.numel();
                 let part = &gb.data[b * per..(b + 1) * per];
                 for (x, y) in part.iter().zip(&ge.data) {
-                    assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "input {i}, env {b}: {x} vs {y}");
+                    assert!(
+                        (x - y).abs() <= 1e-12 * x.abs().max(1.0),
+                        "input {i}, env {b}: {x} vs {y}"
+                    );
                 }
             }
         }
@@ -382,10 +506,19 @@ fn parallel_chunks_do_not_change_results() {
     // system split into one call per environment runs each in fewer chunks.
     let (bsz, n) = (3, 3000);
     let shape = [bsz, n, 3];
-    let p = Tensor::from_fn(&shape, |ix| if ix[2] == 2 { 0.01 * ((ix[1] % 7) as f64) - 0.02 } else { 0.001 * ix[1] as f64 });
+    let p = Tensor::from_fn(&shape, |ix| {
+        if ix[2] == 2 {
+            0.01 * ((ix[1] % 7) as f64) - 0.02
+        } else {
+            0.001 * ix[1] as f64
+        }
+    });
     let v = Tensor::rand_uniform(&shape, 3);
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let t = TensorTape::new();
             let (p, v) = (t.var(p.clone()), t.var(v.clone()));

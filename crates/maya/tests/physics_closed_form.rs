@@ -16,7 +16,9 @@ fn projectile_is_exact_for_semi_implicit_euler() {
     let v0v = t.var(Tensor::from_data(v0.to_vec(), vec![1, 3]));
     let sys = ParticleSystem::new(t.constant(Tensor::ones(&[1])), dt)
         .with_gravity(t.constant(Tensor::from_data(g.to_vec(), vec![3])));
-    let (p, _) = sys.rollout_final(&t.constant(Tensor::zeros(&[1, 3])), &v0v, n).unwrap();
+    let (p, _) = sys
+        .rollout_final(&t.constant(Tensor::zeros(&[1, 3])), &v0v, n)
+        .unwrap();
     let nf = n as f64;
     for k in 0..3 {
         let exact = nf * dt * v0[k] + dt * dt * g[k] * nf * (nf + 1.0) / 2.0;
@@ -43,7 +45,10 @@ fn projectile_is_exact_for_semi_implicit_euler() {
 fn oscillator_rk4(k: f64, x0: f64, t_end: f64, dt: f64) -> (f64, f64) {
     let t = TensorTape::new();
     let kv = t.scalar(k);
-    let (mut x, mut v) = (t.constant(Tensor::from_data(vec![x0], vec![1])), t.constant(Tensor::zeros(&[1])));
+    let (mut x, mut v) = (
+        t.constant(Tensor::from_data(vec![x0], vec![1])),
+        t.constant(Tensor::zeros(&[1])),
+    );
     let steps = (t_end / dt).round() as usize;
     for _ in 0..steps {
         (x, v) = rk4_step_with(&x, &v, dt, |x, _v| Ok(x.scalar_mul(kv).neg())).unwrap();
@@ -60,15 +65,26 @@ fn rk4_converges_as_dt_to_the_fourth_in_value_and_gradient() {
     let exact = x0 * (w * t_end).cos();
     let exact_dk = -x0 * (w * t_end).sin() * t_end / (2.0 * w);
     let dts = [0.2, 0.1, 0.05, 0.025];
-    let results: Vec<(f64, f64)> = dts.iter().map(|&dt| oscillator_rk4(k, x0, t_end, dt)).collect();
+    let results: Vec<(f64, f64)> = dts
+        .iter()
+        .map(|&dt| oscillator_rk4(k, x0, t_end, dt))
+        .collect();
     let errs: Vec<f64> = results.iter().map(|r| (r.0 - exact).abs()).collect();
     let errs_dk: Vec<f64> = results.iter().map(|r| (r.1 - exact_dk).abs()).collect();
     for i in 1..dts.len() {
         // Halving dt divides a fourth-order error by 2⁴ = 16.
         let ratio = errs[i - 1] / errs[i];
-        assert!((12.0..20.0).contains(&ratio), "value error ratio {ratio} at dt = {}", dts[i]);
+        assert!(
+            (12.0..20.0).contains(&ratio),
+            "value error ratio {ratio} at dt = {}",
+            dts[i]
+        );
         let ratio_dk = errs_dk[i - 1] / errs_dk[i];
-        assert!((12.0..20.0).contains(&ratio_dk), "gradient error ratio {ratio_dk} at dt = {}", dts[i]);
+        assert!(
+            (12.0..20.0).contains(&ratio_dk),
+            "gradient error ratio {ratio_dk} at dt = {}",
+            dts[i]
+        );
     }
     assert!(errs[3] < 1e-6 && errs_dk[3] < 1e-6, "{errs:?} {errs_dk:?}");
 }
@@ -80,7 +96,10 @@ fn velocity_verlet_energy_stays_bounded_where_euler_grows() {
     let energy = |x: f64, v: f64| 0.5 * (x * x + v * v);
 
     let t = TensorTape::new();
-    let (mut x, mut v) = (t.constant(Tensor::from_data(vec![1.0], vec![1])), t.constant(Tensor::zeros(&[1])));
+    let (mut x, mut v) = (
+        t.constant(Tensor::from_data(vec![1.0], vec![1])),
+        t.constant(Tensor::zeros(&[1])),
+    );
     let mut a = x.neg();
     let mut worst = 0.0f64;
     for _ in 0..steps {
@@ -94,7 +113,10 @@ fn velocity_verlet_energy_stays_bounded_where_euler_grows() {
     // Explicit Euler multiplies E by (1 + dt²) every step: after 10⁵ steps
     // by e^(10⁵·ln(1.0025)) ≈ e^250, so it has blown far past 10⁶ E₀.
     let t = TensorTape::new();
-    let (mut x, mut v) = (t.constant(Tensor::from_data(vec![1.0], vec![1])), t.constant(Tensor::zeros(&[1])));
+    let (mut x, mut v) = (
+        t.constant(Tensor::from_data(vec![1.0], vec![1])),
+        t.constant(Tensor::zeros(&[1])),
+    );
     let mut growth = Vec::new();
     for step in 0..steps {
         let a = x.neg();
@@ -103,6 +125,9 @@ fn velocity_verlet_energy_stays_bounded_where_euler_grows() {
             growth.push(energy(x.item(), v.item()));
         }
     }
-    assert!(growth.windows(2).all(|w| w[1] > w[0]), "Euler energy should grow: {growth:?}");
+    assert!(
+        growth.windows(2).all(|w| w[1] > w[0]),
+        "Euler energy should grow: {growth:?}"
+    );
     assert!(growth[growth.len() - 1] > 1e6);
 }

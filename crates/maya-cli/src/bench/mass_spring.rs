@@ -31,7 +31,10 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
     Box::new(move || {
         let t = TensorTape::new();
         let leaf = |x: Tensor| if grad { t.var(x) } else { t.constant(x) };
-        let (k, v0) = (leaf(Tensor::full(&[s], K)), leaf(Tensor::zeros(&[n * n, 2])));
+        let (k, v0) = (
+            leaf(Tensor::full(&[s], K)),
+            leaf(Tensor::zeros(&[n * n, 2])),
+        );
         // Springs before gravity: the force sums in the order of the spec.
         let system = ParticleSystem::new(t.constant(Tensor::ones(&[n * n])), DT)
             .with_springs(network.clone(), k, t.constant(rest.clone()), None)

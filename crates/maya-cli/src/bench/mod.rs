@@ -61,8 +61,14 @@ fn select(spec: &str) -> Result<Vec<Workload>> {
     let wanted: Vec<&str> = spec.split(',').map(str::trim).collect();
     for w in &wanted {
         if !all.iter().any(|x| x.name == *w || x.alias == *w) {
-            let valid: Vec<String> = all.iter().map(|x| format!("{} ({})", x.name, x.alias)).collect();
-            bail!("unknown workload `{w}`; valid workloads: all, {}", valid.join(", "));
+            let valid: Vec<String> = all
+                .iter()
+                .map(|x| format!("{} ({})", x.name, x.alias))
+                .collect();
+            bail!(
+                "unknown workload `{w}`; valid workloads: all, {}",
+                valid.join(", ")
+            );
         }
     }
     Ok(all

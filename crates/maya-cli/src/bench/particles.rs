@@ -38,7 +38,11 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
     Box::new(move || {
         let t = TensorTape::new();
         let leaf = |x: Tensor| if grad { t.var(x) } else { t.constant(x) };
-        let (v0, c, k) = (leaf(v0.clone()), leaf(Tensor::scalar(C)), leaf(Tensor::scalar(K)));
+        let (v0, c, k) = (
+            leaf(v0.clone()),
+            leaf(Tensor::scalar(C)),
+            leaf(Tensor::scalar(K)),
+        );
         let system = ParticleSystem::new(t.constant(Tensor::ones(&[n])), DT)
             .with_gravity(t.constant(g.clone()))
             .with_drag(c)

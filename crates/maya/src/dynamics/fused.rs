@@ -50,15 +50,35 @@ impl Builtin {
     /// (g, c, k) from the environment's parameters, in force order.
     fn params<'a>(&self, params: &[&'a [f64]]) -> (&'a [f64], f64, f64) {
         let mut it = params.iter();
-        let g: &[f64] = if self.gravity { it.next().expect("g") } else { &[0.0; 3] };
-        let c = if self.drag { it.next().expect("c")[0] } else { 0.0 };
-        let k = if self.ground.is_some() { it.next().expect("k")[0] } else { 0.0 };
+        let g: &[f64] = if self.gravity {
+            it.next().expect("g")
+        } else {
+            &[0.0; 3]
+        };
+        let c = if self.drag {
+            it.next().expect("c")[0]
+        } else {
+            0.0
+        };
+        let k = if self.ground.is_some() {
+            it.next().expect("k")[0]
+        } else {
+            0.0
+        };
         (g, c, k)
     }
 
     /// Forces and semi-implicit update of one chunk. `d` must be 2 or 3.
     #[inline(always)]
-    pub fn forward(&self, d: usize, dt: f64, params: &[&[f64]], s: &Span, p1: &mut [f64], v1: &mut [f64]) {
+    pub fn forward(
+        &self,
+        d: usize,
+        dt: f64,
+        params: &[&[f64]],
+        s: &Span,
+        p1: &mut [f64],
+        v1: &mut [f64],
+    ) {
         let (g, c, k) = self.params(params);
         let (normal, height) = match &self.ground {
             Some((n, h)) => (&n[..d], *h),

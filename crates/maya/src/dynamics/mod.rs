@@ -2,8 +2,12 @@
 //! networks and rollouts.
 //!
 //! Every step is one fused tape node with a hand-written adjoint; the
-//! elementary-op compositions they replace live in [`reference`] and the
+//! elementary-op compositions they replace live in [`mod@reference`] and the
 //! tests check that the two agree.
+
+// Kernel loops index several arrays (positions, velocities, gradients) with
+// one particle or component index, as the equations do.
+#![allow(clippy::needless_range_loop)]
 
 /// Calls the body with `$dd` a literal for D = 2 and 3, so that the
 /// `#[inline(always)]` loops it calls are specialised to that dimension.

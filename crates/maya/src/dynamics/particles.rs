@@ -14,7 +14,7 @@
 //! threads; per-chunk parameter gradients are summed in chunk order, so
 //! results do not depend on scheduling.
 
-use super::forces::{Drag, Force, Ground, Gravity, Span, SpanGrads};
+use super::forces::{Drag, Force, Gravity, Ground, Span, SpanGrads};
 use super::fused::Builtin;
 use super::integrators::check_dt;
 use super::rollout::check_finite;
@@ -237,12 +237,20 @@ fn for_chunks<T: Send, R: Send>(
     }
 }
 
-
 /// a = F/m, then the integrator's update (`semi`: semi-implicit Euler,
 /// else explicit); `v1` holds F on entry.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn integrate(d: usize, semi: bool, dt: f64, m: &[f64], p: &[f64], v: &[f64], p1: &mut [f64], v1: &mut [f64]) {
+fn integrate(
+    d: usize,
+    semi: bool,
+    dt: f64,
+    m: &[f64],
+    p: &[f64],
+    v: &[f64],
+    p1: &mut [f64],
+    v1: &mut [f64],
+) {
     for (i, &m) in m.iter().enumerate() {
         let inv = 1.0 / m;
         let r = i * d..(i + 1) * d;
@@ -257,6 +265,7 @@ fn integrate(d: usize, semi: bool, dt: f64, m: &[f64], p: &[f64], v: &[f64], p1:
 
 /// The integrator's adjoint into ∂L/∂p, ∂L/∂v, and ḡF = ∂L/∂F (returned).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn integrate_adjoint(
     d: usize,
     semi: bool,
@@ -300,13 +309,21 @@ impl ParticleStep {
     /// The forward pass into existing buffers shaped like p and v (their
     /// contents are overwritten): what an off-tape rollout reuses step after
     /// step.
-    pub(crate) fn step_into(&self, inputs: &[&Tensor], p1: &mut Tensor, v1: &mut Tensor) -> Result<()> {
+    pub(crate) fn step_into(
+        &self,
+        inputs: &[&Tensor],
+        p1: &mut Tensor,
+        v1: &mut Tensor,
+    ) -> Result<()> {
         let spec = &self.spec;
         let lay = spec.layout(inputs)?;
         let (dt, d) = (spec.dt, lay.d);
         let chunks = spec.chunks(&lay);
         let parallel = chunks.len() > 1 && inputs[0].numel() >= PAR_MIN;
-        let fast = spec.fast.as_deref().filter(|_| spec.integrator == Integrator::SemiImplicitEuler);
+        let fast = spec
+            .fast
+            .as_deref()
+            .filter(|_| spec.integrator == Integrator::SemiImplicitEuler);
         let work: Vec<_> = chunks
             .iter()
             .copied()
@@ -322,8 +339,12 @@ impl ParticleStep {
             v1.fill(0.0);
             spec.forces_into(&span, &params, v1); // v1 holds F for now
             match spec.integrator {
-                Integrator::SemiImplicitEuler => dispatch_dim!(d, |dd| integrate(dd, true, dt, span.m, span.p, span.v, p1, v1)),
-                Integrator::Euler => dispatch_dim!(d, |dd| integrate(dd, false, dt, span.m, span.p, span.v, p1, v1)),
+                Integrator::SemiImplicitEuler => dispatch_dim!(d, |dd| integrate(
+                    dd, true, dt, span.m, span.p, span.v, p1, v1
+                )),
+                Integrator::Euler => dispatch_dim!(d, |dd| integrate(
+                    dd, false, dt, span.m, span.p, span.v, p1, v1
+                )),
             }
         });
         if let Some(step) = self.step {
@@ -373,7 +394,10 @@ impl Kernel for ParticleStep {
             .zip(split_chunks(&mut grad_p.data, &chunks, d))
             .zip(split_chunks(&mut grad_v.data, &chunks, d))
             .collect();
-        let fast = spec.fast.as_deref().filter(|_| spec.integrator == Integrator::SemiImplicitEuler);
+        let fast = spec
+            .fast
+            .as_deref()
+            .filter(|_| spec.integrator == Integrator::SemiImplicitEuler);
         let results = for_chunks(parallel, work, |((c, gp), gv)| {
             let span = spec.span(inputs, &lay, c);
             let params = spec.env_params(inputs, &lay, c.b);
@@ -381,7 +405,8 @@ impl Kernel for ParticleStep {
             let (gp1, gv1) = (&gp1[o..o + gp.len()], &gv1[o..o + gp.len()]);
             if let (Some(fast), 2 | 3) = (fast, d) {
                 let mut gm = vec![0.0; span.len()];
-                let mut gparams: Vec<Vec<f64>> = lay.params.iter().map(|&(len, _)| vec![0.0; len]).collect();
+                let mut gparams: Vec<Vec<f64>> =
+                    lay.params.iter().map(|&(len, _)| vec![0.0; len]).collect();
                 let mut grads = SpanGrads {
                     p: gp,
                     v: gv,
@@ -390,15 +415,20 @@ impl Kernel for ParticleStep {
                     needs_mass: spec.mass_grad,
                     needs_params: &spec.param_grad,
                 };
-                dispatch_dim!(d, |dd| fast.adjoint(dd, dt, &params, &span, gp1, gv1, &mut grads));
+                dispatch_dim!(d, |dd| fast
+                    .adjoint(dd, dt, &params, &span, gp1, gv1, &mut grads));
                 return (gm, gparams);
             }
             let grad_f = match spec.integrator {
                 Integrator::SemiImplicitEuler => {
-                    dispatch_dim!(d, |dd| integrate_adjoint(dd, true, dt, span.m, gp1, gv1, gp, gv))
+                    dispatch_dim!(d, |dd| integrate_adjoint(
+                        dd, true, dt, span.m, gp1, gv1, gp, gv
+                    ))
                 }
                 Integrator::Euler => {
-                    dispatch_dim!(d, |dd| integrate_adjoint(dd, false, dt, span.m, gp1, gv1, gp, gv))
+                    dispatch_dim!(d, |dd| integrate_adjoint(
+                        dd, false, dt, span.m, gp1, gv1, gp, gv
+                    ))
                 }
             };
             let mut gm = vec![0.0; span.len()];
@@ -411,7 +441,8 @@ impl Kernel for ParticleStep {
                     *gm -= s / span.m[i];
                 }
             }
-            let mut gparams: Vec<Vec<f64>> = lay.params.iter().map(|&(len, _)| vec![0.0; len]).collect();
+            let mut gparams: Vec<Vec<f64>> =
+                lay.params.iter().map(|&(len, _)| vec![0.0; len]).collect();
             let mut k = 0;
             for (force, &np) in spec.forces.iter().zip(spec.n_params.iter()) {
                 let mut grads = SpanGrads {
@@ -433,7 +464,8 @@ impl Kernel for ParticleStep {
             for (acc, g) in grad_m.data[mo + c.lo..mo + c.hi].iter_mut().zip(&gm) {
                 *acc += g;
             }
-            for ((acc, g), &(len, batched)) in grad_params.iter_mut().zip(&gparams).zip(&lay.params) {
+            for ((acc, g), &(len, batched)) in grad_params.iter_mut().zip(&gparams).zip(&lay.params)
+            {
                 let off = if batched { c.b * len } else { 0 };
                 for (a, g) in acc.data[off..off + len].iter_mut().zip(g) {
                     *a += g;
@@ -563,7 +595,13 @@ impl<'t> ParticleSystem<'t> {
             dt: self.dt,
             integrator: self.integrator,
             mass_grad: self.masses.requires_grad(),
-            param_grad: self.params.iter().flatten().map(TVar::requires_grad).collect::<Vec<_>>().into(),
+            param_grad: self
+                .params
+                .iter()
+                .flatten()
+                .map(TVar::requires_grad)
+                .collect::<Vec<_>>()
+                .into(),
             check_masses: true,
             fast: Builtin::detect(&self.forces).map(Arc::new),
         }
@@ -588,7 +626,13 @@ impl<'t> ParticleSystem<'t> {
     pub fn try_step(&self, p: &TVar<'t>, v: &TVar<'t>) -> Result<(TVar<'t>, TVar<'t>)> {
         let mut xs = vec![*p, *v];
         xs.extend(self.inputs_after_state());
-        let out = p.tape().try_apply(ParticleStep { spec: self.spec(), step: None }, &xs)?;
+        let out = p.tape().try_apply(
+            ParticleStep {
+                spec: self.spec(),
+                step: None,
+            },
+            &xs,
+        )?;
         Ok((out[0], out[1]))
     }
 }

@@ -33,18 +33,18 @@ impl<'t> Trajectory<'t> {
 /// name the first bad step.
 const CHECK_EVERY: usize = 32;
 
-/// Whether every entry is finite: x − x is 0 for finite x and NaN
-/// otherwise; four accumulators keep the pass vectorisable.
+/// Whether every entry is finite: x·0 is 0 for finite x and NaN otherwise;
+/// four accumulators keep the pass vectorisable.
 pub(crate) fn all_finite(x: &Tensor) -> bool {
     let mut acc = [0.0f64; 4];
     let chunks = x.data.chunks_exact(4);
     let tail = chunks.remainder();
     for c in chunks {
         for k in 0..4 {
-            acc[k] += c[k] - c[k];
+            acc[k] += c[k] * 0.0;
         }
     }
-    let t: f64 = tail.iter().map(|v| v - v).sum();
+    let t: f64 = tail.iter().map(|v| v * 0.0).sum();
     (acc[0] + acc[1] + acc[2] + acc[3] + t) == 0.0
 }
 
@@ -58,7 +58,11 @@ pub(crate) fn check_finite(x: &Tensor, what: &str, step: usize) -> Result<()> {
     let first = x.data.iter().position(|v| !v.is_finite()).unwrap_or(0);
     let particle = first / d.max(1);
     let what = match x.shape[..] {
-        [_, n, _] => format!("{what} of particle {} in environment {}", particle % n, particle / n),
+        [_, n, _] => format!(
+            "{what} of particle {} in environment {}",
+            particle % n,
+            particle / n
+        ),
         _ => format!("{what} of particle {particle}"),
     };
     Err(Error::NonFinite { what, step })
@@ -112,14 +116,15 @@ pub(crate) fn run_steps<'t>(
         let mut good = (pv.clone(), vv.clone(), first_step);
         for s in first_step..end {
             advance(&mut pv, &mut vv, None)?;
-            if (s + 1 - first_step) % CHECK_EVERY == 0 || s + 1 == end {
+            if (s + 1 - first_step).is_multiple_of(CHECK_EVERY) || s + 1 == end {
                 if !(all_finite(&pv) && all_finite(&vv)) {
                     // Replay from the last good state, checking every step.
                     let (mut rp, mut rv, from) = good;
                     for t in from..=s {
                         advance(&mut rp, &mut rv, Some(t + 1))?;
                     }
-                    return check_state(&pv, &vv, s + 1).map(|_| unreachable!("the state is non-finite"));
+                    return check_state(&pv, &vv, s + 1)
+                        .map(|_| unreachable!("the state is non-finite"));
                 }
                 good.0.data.copy_from_slice(&pv.data);
                 good.1.data.copy_from_slice(&vv.data);
@@ -141,7 +146,7 @@ pub(crate) fn run_steps<'t>(
         let out = tape.try_apply(kernel, &xs)?;
         (p, v) = (out[0], out[1]);
         pending.push((p, v));
-        if (s + 1 - first_step) % CHECK_EVERY == 0 || s + 1 == end {
+        if (s + 1 - first_step).is_multiple_of(CHECK_EVERY) || s + 1 == end {
             let ok = p.with_value(all_finite) && v.with_value(all_finite);
             if !ok {
                 let first = s + 1 - pending.len();
@@ -183,14 +188,27 @@ impl<'t> ParticleSystem<'t> {
             velocities: vec![*v0],
         };
         let rest = self.inputs_after_state();
-        run_steps(p0.tape(), &self.spec(), (*p0, *v0), &rest, 0, steps, Some(&mut traj))?;
+        run_steps(
+            p0.tape(),
+            &self.spec(),
+            (*p0, *v0),
+            &rest,
+            0,
+            steps,
+            Some(&mut traj),
+        )?;
         Ok(traj)
     }
 
     /// Runs `steps` steps and returns the final state. When nothing in the
     /// system needs a gradient, the steps run without recording anything.
     /// Errors as [`Self::rollout`].
-    pub fn rollout_final(&self, p0: &TVar<'t>, v0: &TVar<'t>, steps: usize) -> Result<(TVar<'t>, TVar<'t>)> {
+    pub fn rollout_final(
+        &self,
+        p0: &TVar<'t>,
+        v0: &TVar<'t>,
+        steps: usize,
+    ) -> Result<(TVar<'t>, TVar<'t>)> {
         let rest = self.inputs_after_state();
         run_steps(p0.tape(), &self.spec(), (*p0, *v0), &rest, 0, steps, None)
     }
@@ -224,7 +242,9 @@ impl<'t> ParticleSystem<'t> {
         steps: usize,
         segment: Option<usize>,
     ) -> Result<(TVar<'t>, TVar<'t>)> {
-        let seg = segment.unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize).max(1);
+        let seg = segment
+            .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
+            .max(1);
         let spec = self.spec();
         let rest = self.inputs_after_state();
         let tape = p0.tape();

@@ -112,7 +112,12 @@ impl SpringNetwork {
     #[track_caller]
     pub fn lengths(&self, p: &Tensor) -> Tensor {
         let d = *p.shape.last().expect("positions have shape [N, D]");
-        assert_eq!(p.numel(), self.n * d, "lengths: positions must have shape [{}, D]", self.n);
+        assert_eq!(
+            p.numel(),
+            self.n * d,
+            "lengths: positions must have shape [{}, D]",
+            self.n
+        );
         let data = self
             .a
             .iter()

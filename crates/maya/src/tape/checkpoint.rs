@@ -31,7 +31,10 @@ where
 
     fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
         let inner = TensorTape::new();
-        let vars: Vec<TVar> = inputs.iter().map(|x| inner.constant((*x).clone())).collect();
+        let vars: Vec<TVar> = inputs
+            .iter()
+            .map(|x| inner.constant((*x).clone()))
+            .collect();
         let outs = (self.segment)(&inner, &vars)?;
         if outs.is_empty() {
             return Err(Error::Empty { op: "checkpoint" });
@@ -99,11 +102,7 @@ impl TensorTape {
     ///
     /// Panics if the segment fails; see [`TensorTape::try_checkpoint`].
     #[track_caller]
-    pub fn checkpoint<'t, F>(
-        &'t self,
-        inputs: &[TVar<'t>],
-        segment: F,
-    ) -> Vec<TVar<'t>>
+    pub fn checkpoint<'t, F>(&'t self, inputs: &[TVar<'t>], segment: F) -> Vec<TVar<'t>>
     where
         F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + 'static,
     {
@@ -113,11 +112,7 @@ impl TensorTape {
 
     /// [`TensorTape::checkpoint`], returning the segment's error (e.g.
     /// [`Error::NonFinite`] from a rollout) instead.
-    pub fn try_checkpoint<'t, F>(
-        &'t self,
-        inputs: &[TVar<'t>],
-        segment: F,
-    ) -> Result<Vec<TVar<'t>>>
+    pub fn try_checkpoint<'t, F>(&'t self, inputs: &[TVar<'t>], segment: F) -> Result<Vec<TVar<'t>>>
     where
         F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + 'static,
     {
@@ -127,18 +122,19 @@ impl TensorTape {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Tensor, TensorTape};
+    use crate::{TVar, Tensor, TensorTape};
+
+    fn body<'t>(v: TVar<'t>, w: TVar<'t>) -> TVar<'t> {
+        let mut y = v;
+        for _ in 0..5 {
+            y = y.mul(&w).sin().add(&v);
+        }
+        y
+    }
 
     #[test]
     fn checkpointed_gradient_equals_plain() {
         let x0 = Tensor::from_data(vec![0.3, -0.7, 1.1], vec![3]);
-        let body = |v: crate::TVar<'_>, w: crate::TVar<'_>| {
-            let mut y = v;
-            for _ in 0..5 {
-                y = y.mul(&w).sin().add(&v);
-            }
-            y
-        };
         let plain = {
             let t = TensorTape::new();
             let (x, w) = (t.var(x0.clone()), t.scalar(0.8));
@@ -148,7 +144,7 @@ mod tests {
         };
         let t = TensorTape::new();
         let (x, w) = (t.var(x0), t.scalar(0.8));
-        let y = t.checkpoint(&[x, w], move |_t, v| Ok(vec![body(v[0], v[1])]))[0];
+        let y = t.checkpoint(&[x, w], |_t, v| Ok(vec![body(v[0], v[1])]))[0];
         let g = t.grad(y.square().sum());
         assert_eq!(g[x.idx()], plain.0);
         assert_eq!(g[w.idx()], plain.1);

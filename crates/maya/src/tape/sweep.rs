@@ -174,7 +174,11 @@ struct Pool {
 impl Pool {
     fn zeros(&mut self, shape: &[usize]) -> Tensor {
         let n: usize = shape.iter().product();
-        match self.free.iter().rposition(|b| b.capacity() >= n && b.capacity() <= 2 * n.max(8)) {
+        match self
+            .free
+            .iter()
+            .rposition(|b| b.capacity() >= n && b.capacity() <= 2 * n.max(8))
+        {
             Some(k) => {
                 let mut data = self.free.swap_remove(k);
                 data.clear();

@@ -54,13 +54,18 @@ impl Kernel for Euler {
             Some(Tensor::zeros(&inputs[1].shape))
         };
         let ga: &mut Tensor = full.as_mut().unwrap_or(grad_a);
-        zip3_chunks(&mut grad_p.data, &mut grad_v.data, &mut ga.data, |o, gp, gv, ga| {
-            for i in 0..gp.len() {
-                gp[i] += gp1[o + i];
-                gv[i] += gv1[o + i] + dt * gp1[o + i];
-                ga[i] += dt * gv1[o + i];
-            }
-        });
+        zip3_chunks(
+            &mut grad_p.data,
+            &mut grad_v.data,
+            &mut ga.data,
+            |o, gp, gv, ga| {
+                for i in 0..gp.len() {
+                    gp[i] += gp1[o + i];
+                    gv[i] += gv1[o + i] + dt * gp1[o + i];
+                    ga[i] += dt * gv1[o + i];
+                }
+            },
+        );
         if let Some(full) = full {
             accumulate_broadcast(grad_a, &full);
         }

@@ -69,7 +69,11 @@ pub(crate) fn check_state<'a>(
 }
 
 /// `a` broadcast to `shape` (borrowed when it already has it).
-pub(crate) fn expand<'a>(op: &'static str, a: &'a Tensor, shape: &[usize]) -> Result<Cow<'a, Tensor>> {
+pub(crate) fn expand<'a>(
+    op: &'static str,
+    a: &'a Tensor,
+    shape: &[usize],
+) -> Result<Cow<'a, Tensor>> {
     if a.shape == shape {
         return Ok(Cow::Borrowed(a));
     }

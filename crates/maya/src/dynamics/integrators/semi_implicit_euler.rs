@@ -54,14 +54,19 @@ impl Kernel for SemiImplicitEuler {
             Some(Tensor::zeros(&inputs[1].shape))
         };
         let ga: &mut Tensor = full.as_mut().unwrap_or(grad_a);
-        zip3_chunks(&mut grad_p.data, &mut grad_v.data, &mut ga.data, |o, gp, gv, ga| {
-            for i in 0..gp.len() {
-                let u = gv1[o + i] + dt * gp1[o + i];
-                gp[i] += gp1[o + i];
-                gv[i] += u;
-                ga[i] += dt * u;
-            }
-        });
+        zip3_chunks(
+            &mut grad_p.data,
+            &mut grad_v.data,
+            &mut ga.data,
+            |o, gp, gv, ga| {
+                for i in 0..gp.len() {
+                    let u = gv1[o + i] + dt * gp1[o + i];
+                    gp[i] += gp1[o + i];
+                    gv[i] += u;
+                    ga[i] += dt * u;
+                }
+            },
+        );
         if let Some(full) = full {
             accumulate_broadcast(grad_a, &full);
         }

@@ -71,7 +71,7 @@ pub fn slice(x: &Tensor, axis: usize, start: usize, end: usize) -> Result<Tensor
     Ok(Tensor { data, shape })
 }
 
-/// `out[.., start..end, ..] += src` along `axis`: the adjoint of [`slice`].
+/// `out[.., start..end, ..] += src` along `axis`: the adjoint of [`slice()`].
 pub fn slice_add_into(out: &mut Tensor, axis: usize, start: usize, src: &Tensor) {
     let (outer, len, inner) = split_at_axis(&out.shape, axis);
     let width = src.shape[axis] * inner;

@@ -70,12 +70,14 @@ impl Builtin {
 
     /// Forces and semi-implicit update of one chunk. `d` must be 2 or 3.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
         d: usize,
         dt: f64,
         params: &[&[f64]],
         s: &Span,
+        inv_m: &[f64],
         p1: &mut [f64],
         v1: &mut [f64],
     ) {
@@ -84,21 +86,25 @@ impl Builtin {
             Some((n, h)) => (&n[..d], *h),
             None => (&[0.0; 3][..d], 0.0),
         };
-        for (i, &m) in s.m.iter().enumerate() {
-            let r = i * d..(i + 1) * d;
-            let (p, v) = (&s.p[r.clone()], &s.v[r.clone()]);
+        let (gravity, drag, ground) = (self.gravity, self.drag, self.ground.is_some());
+        let states =
+            s.p.chunks_exact(d)
+                .zip(s.v.chunks_exact(d))
+                .zip(s.m.iter().zip(inv_m));
+        let outs = p1.chunks_exact_mut(d).zip(v1.chunks_exact_mut(d));
+        for (((p, v), (&m, &inv)), (p1, v1)) in states.zip(outs) {
             let mut f = [0.0f64; 3];
-            if self.gravity {
+            if gravity {
                 for q in 0..d {
                     f[q] += m * g[q];
                 }
             }
-            if self.drag {
+            if drag {
                 for q in 0..d {
                     f[q] -= c * v[q];
                 }
             }
-            if self.ground.is_some() {
+            if ground {
                 let mut np = 0.0;
                 for q in 0..d {
                     np += normal[q] * p[q];
@@ -108,12 +114,13 @@ impl Builtin {
                     f[q] += push * normal[q];
                 }
             }
-            let inv = 1.0 / m;
-            let (v1, p1) = (&mut v1[r.clone()], &mut p1[r]);
+            let (mut pn, mut vn) = ([0.0f64; 3], [0.0f64; 3]);
             for q in 0..d {
-                v1[q] = v[q] + dt * (f[q] * inv);
-                p1[q] = p[q] + dt * v1[q];
+                vn[q] = v[q] + dt * (f[q] * inv);
+                pn[q] = p[q] + dt * vn[q];
             }
+            v1.copy_from_slice(&vn[..d]);
+            p1.copy_from_slice(&pn[..d]);
         }
     }
 
@@ -126,6 +133,7 @@ impl Builtin {
         dt: f64,
         params: &[&[f64]],
         s: &Span,
+        inv_m: &[f64],
         grad_p1: &[f64],
         grad_v1: &[f64],
         g: &mut SpanGrads,
@@ -144,7 +152,7 @@ impl Builtin {
         for (i, &m) in s.m.iter().enumerate() {
             let r = i * d..(i + 1) * d;
             let (p, v) = (&s.p[r.clone()], &s.v[r.clone()]);
-            let inv = 1.0 / m;
+            let inv = inv_m[i];
             let mut gf = [0.0f64; 3];
             for q in 0..d {
                 let j = i * d + q;

@@ -55,6 +55,9 @@ pub(crate) struct StepSpec {
     pub param_grad: Arc<[bool]>,
     /// The fused loop for gravity + drag + ground, when those are the forces.
     pub fast: Option<Arc<Builtin>>,
+    /// 1/m for the masses of a rollout, computed once (checked against the
+    /// masses' length; the masses of a rollout are one tape value).
+    pub inv_mass: Option<Arc<Vec<f64>>>,
     /// Whether forward checks the masses (a rollout checks them once).
     pub check_masses: bool,
 }
@@ -202,6 +205,20 @@ impl StepSpec {
         }
     }
 
+    /// 1/m for every mass: cached for a rollout, else computed.
+    fn inverse_masses<'a>(&'a self, m: &Tensor) -> std::borrow::Cow<'a, [f64]> {
+        match &self.inv_mass {
+            Some(inv) if inv.len() == m.numel() => std::borrow::Cow::Borrowed(&inv[..]),
+            _ => std::borrow::Cow::Owned(m.data.iter().map(|m| 1.0 / m).collect()),
+        }
+    }
+
+    /// The chunk's slice of a per-particle array shaped like the masses.
+    fn mass_slice<'a>(&self, x: &'a [f64], lay: &Layout, c: Chunk) -> &'a [f64] {
+        let mo = if lay.mass_batched { c.b * lay.n } else { 0 };
+        &x[mo + c.lo..mo + c.hi]
+    }
+
     /// F on the chunk's particles, added into `f` (zeros on entry).
     fn forces_into(&self, span: &Span, params: &[&[f64]], f: &mut [f64]) {
         let mut k = 0;
@@ -245,14 +262,13 @@ fn integrate(
     d: usize,
     semi: bool,
     dt: f64,
-    m: &[f64],
+    inv_m: &[f64],
     p: &[f64],
     v: &[f64],
     p1: &mut [f64],
     v1: &mut [f64],
 ) {
-    for (i, &m) in m.iter().enumerate() {
-        let inv = 1.0 / m;
+    for (i, &inv) in inv_m.iter().enumerate() {
         let r = i * d..(i + 1) * d;
         let (p, v, v1, p1) = (&p[r.clone()], &v[r.clone()], &mut v1[r.clone()], &mut p1[r]);
         for q in 0..d {
@@ -270,15 +286,14 @@ fn integrate_adjoint(
     d: usize,
     semi: bool,
     dt: f64,
-    m: &[f64],
+    inv_m: &[f64],
     grad_p1: &[f64],
     grad_v1: &[f64],
     gp: &mut [f64],
     gv: &mut [f64],
 ) -> Vec<f64> {
     let mut grad_f = Vec::with_capacity(gp.len());
-    for (i, &m) in m.iter().enumerate() {
-        let inv = 1.0 / m;
+    for (i, &inv) in inv_m.iter().enumerate() {
         for q in i * d..(i + 1) * d {
             let (gp1, gv1) = (grad_p1[q], grad_v1[q]);
             let ga = if semi {
@@ -324,6 +339,7 @@ impl ParticleStep {
             .fast
             .as_deref()
             .filter(|_| spec.integrator == Integrator::SemiImplicitEuler);
+        let inv_m = spec.inverse_masses(inputs[2]);
         let work: Vec<_> = chunks
             .iter()
             .copied()
@@ -333,17 +349,18 @@ impl ParticleStep {
         for_chunks(parallel, work, |((c, p1), v1)| {
             let span = spec.span(inputs, &lay, c);
             let params = spec.env_params(inputs, &lay, c.b);
+            let inv = spec.mass_slice(&inv_m, &lay, c);
             if let (Some(fast), 2 | 3) = (fast, d) {
-                return dispatch_dim!(d, |dd| fast.forward(dd, dt, &params, &span, p1, v1));
+                return dispatch_dim!(d, |dd| fast.forward(dd, dt, &params, &span, inv, p1, v1));
             }
             v1.fill(0.0);
             spec.forces_into(&span, &params, v1); // v1 holds F for now
             match spec.integrator {
-                Integrator::SemiImplicitEuler => dispatch_dim!(d, |dd| integrate(
-                    dd, true, dt, span.m, span.p, span.v, p1, v1
-                )),
+                Integrator::SemiImplicitEuler => {
+                    dispatch_dim!(d, |dd| integrate(dd, true, dt, inv, span.p, span.v, p1, v1))
+                }
                 Integrator::Euler => dispatch_dim!(d, |dd| integrate(
-                    dd, false, dt, span.m, span.p, span.v, p1, v1
+                    dd, false, dt, inv, span.p, span.v, p1, v1
                 )),
             }
         });
@@ -398,13 +415,19 @@ impl Kernel for ParticleStep {
             .fast
             .as_deref()
             .filter(|_| spec.integrator == Integrator::SemiImplicitEuler);
+        let inv_m = spec.inverse_masses(inputs[2]);
         let results = for_chunks(parallel, work, |((c, gp), gv)| {
             let span = spec.span(inputs, &lay, c);
             let params = spec.env_params(inputs, &lay, c.b);
             let o = (c.b * lay.n + c.lo) * d;
             let (gp1, gv1) = (&gp1[o..o + gp.len()], &gv1[o..o + gp.len()]);
+            let inv = spec.mass_slice(&inv_m, &lay, c);
             if let (Some(fast), 2 | 3) = (fast, d) {
-                let mut gm = vec![0.0; span.len()];
+                let mut gm = if spec.mass_grad {
+                    vec![0.0; span.len()]
+                } else {
+                    Vec::new()
+                };
                 let mut gparams: Vec<Vec<f64>> =
                     lay.params.iter().map(|&(len, _)| vec![0.0; len]).collect();
                 let mut grads = SpanGrads {
@@ -416,18 +439,18 @@ impl Kernel for ParticleStep {
                     needs_params: &spec.param_grad,
                 };
                 dispatch_dim!(d, |dd| fast
-                    .adjoint(dd, dt, &params, &span, gp1, gv1, &mut grads));
+                    .adjoint(dd, dt, &params, &span, inv, gp1, gv1, &mut grads));
                 return (gm, gparams);
             }
             let grad_f = match spec.integrator {
                 Integrator::SemiImplicitEuler => {
                     dispatch_dim!(d, |dd| integrate_adjoint(
-                        dd, true, dt, span.m, gp1, gv1, gp, gv
+                        dd, true, dt, inv, gp1, gv1, gp, gv
                     ))
                 }
                 Integrator::Euler => {
                     dispatch_dim!(d, |dd| integrate_adjoint(
-                        dd, false, dt, span.m, gp1, gv1, gp, gv
+                        dd, false, dt, inv, gp1, gv1, gp, gv
                     ))
                 }
             };
@@ -461,6 +484,7 @@ impl Kernel for ParticleStep {
         let (grad_m, grad_params) = rest.split_first_mut().expect("input m");
         for (c, (gm, gparams)) in chunks.iter().zip(results) {
             let mo = if lay.mass_batched { c.b * lay.n } else { 0 };
+            // (gm is empty when the masses need no gradient)
             for (acc, g) in grad_m.data[mo + c.lo..mo + c.hi].iter_mut().zip(&gm) {
                 *acc += g;
             }
@@ -604,6 +628,7 @@ impl<'t> ParticleSystem<'t> {
                 .into(),
             check_masses: true,
             fast: Builtin::detect(&self.forces).map(Arc::new),
+            inv_mass: None,
         }
     }
 

@@ -89,8 +89,10 @@ pub(crate) fn run_steps<'t>(
     // The masses were checked when the system was built; check them once
     // here rather than at every step.
     rest[0].with_value(super::particles::check_masses)?;
+    let inv_mass = rest[0].with_value(|m| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>());
     let spec = &StepSpec {
         check_masses: false,
+        inv_mass: Some(std::sync::Arc::new(inv_mass)),
         ..spec.clone()
     };
     let end = first_step + steps;

@@ -147,18 +147,23 @@ impl Builtin {
         let need_g = self.gravity && *it.next().expect("g");
         let need_c = self.drag && *it.next().expect("c");
         let need_mass = g.needs_mass;
-        let (mut gc, mut gk) = ([0.0; 2], [0.0; 2]);
+        let (mut gc, mut gk) = (0.0, 0.0);
         let mut gg = [0.0; 3];
-        for (i, &m) in s.m.iter().enumerate() {
-            let r = i * d..(i + 1) * d;
-            let (p, v) = (&s.p[r.clone()], &s.v[r.clone()]);
-            let inv = inv_m[i];
+        let (gpv, gvv) = (&mut *g.p, &mut *g.v);
+        let states =
+            s.p.chunks_exact(d)
+                .zip(s.v.chunks_exact(d))
+                .zip(s.m.iter().zip(inv_m));
+        let seeds = grad_p1.chunks_exact(d).zip(grad_v1.chunks_exact(d));
+        let grads = gpv.chunks_exact_mut(d).zip(gvv.chunks_exact_mut(d));
+        for (i, ((((p, v), (&m, &inv)), (gp1, gv1)), (gp, gv))) in
+            states.zip(seeds).zip(grads).enumerate()
+        {
             let mut gf = [0.0f64; 3];
             for q in 0..d {
-                let j = i * d + q;
-                let u = grad_v1[j] + dt * grad_p1[j];
-                g.v[j] += u;
-                g.p[j] += grad_p1[j];
+                let u = gv1[q] + dt * gp1[q];
+                gv[q] += u;
+                gp[q] += gp1[q];
                 gf[q] = (dt * u) * inv;
             }
             let mut gm = 0.0;
@@ -171,10 +176,10 @@ impl Builtin {
             if self.drag {
                 let mut gcv = 0.0;
                 for q in 0..d {
-                    g.v[i * d + q] -= c * gf[q];
+                    gv[q] -= c * gf[q];
                     gcv += gf[q] * v[q];
                 }
-                gc[i % 2] -= gcv;
+                gc -= gcv;
             }
             let mut depth = 0.0;
             if self.ground.is_some() {
@@ -188,9 +193,9 @@ impl Builtin {
                     for q in 0..d {
                         sn += gf[q] * normal[q];
                     }
-                    gk[i % 2] += depth * sn;
+                    gk += depth * sn;
                     for q in 0..d {
-                        g.p[i * d + q] -= k * sn * normal[q];
+                        gp[q] -= k * sn * normal[q];
                     }
                 }
             }
@@ -217,11 +222,11 @@ impl Builtin {
         if self.drag {
             let out = it.next().expect("c");
             if need_c {
-                out[0] += gc[0] + gc[1];
+                out[0] += gc;
             }
         }
         if self.ground.is_some() {
-            it.next().expect("k")[0] += gk[0] + gk[1];
+            it.next().expect("k")[0] += gk;
         }
     }
 }

@@ -331,3 +331,29 @@ fn check_node(inner: &Inner, n: usize, node: &Node, grads: &[Option<Tensor>]) ->
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tensor, TensorTape};
+
+    #[test]
+    fn grad_wrt_equals_grad_and_recycles() {
+        let t = TensorTape::new();
+        let x = t.var(Tensor::from_data(vec![0.3, -1.2, 2.0], vec![3]));
+        let w = t.var(Tensor::from_data(vec![1.5], vec![1]));
+        let mut y = x;
+        for _ in 0..20 {
+            // Repeated inputs (y·y), broadcasting (· w), reused values (+ x).
+            y = y.mul(&y).scalar_mul(0.1).mul(&w).sin().add(&x);
+        }
+        let loss = y.sum();
+        let all = t.grad(loss);
+        let some = t.grad_wrt(loss, &[w, x, w]);
+        assert_eq!(some[0], all[w.idx()]);
+        assert_eq!(some[1], all[x.idx()]);
+        assert_eq!(some[2], all[w.idx()]);
+        // An intermediate asked for by name is kept, not recycled.
+        let mid = t.grad_wrt(loss, &[y]);
+        assert_eq!(mid[0], all[y.idx()]);
+    }
+}

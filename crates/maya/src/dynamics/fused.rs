@@ -68,12 +68,11 @@ impl Builtin {
         (g, c, k)
     }
 
-    /// Forces and semi-implicit update of one chunk. `d` must be 2 or 3.
+    /// Forces and semi-implicit update of one chunk, for D = 2 or 3.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    pub fn forward(
+    pub fn forward<const D: usize>(
         &self,
-        d: usize,
         dt: f64,
         params: &[&[f64]],
         s: &Span,
@@ -81,6 +80,7 @@ impl Builtin {
         p1: &mut [f64],
         v1: &mut [f64],
     ) {
+        let d = D;
         let (g, c, k) = self.params(params);
         let (normal, height) = match &self.ground {
             Some((n, h)) => (&n[..d], *h),
@@ -127,9 +127,8 @@ impl Builtin {
     /// The adjoint of [`Self::forward`] for one chunk.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    pub fn adjoint(
+    pub fn adjoint<const D: usize>(
         &self,
-        d: usize,
         dt: f64,
         params: &[&[f64]],
         s: &Span,
@@ -138,6 +137,7 @@ impl Builtin {
         grad_v1: &[f64],
         g: &mut SpanGrads,
     ) {
+        let d = D;
         let (grav, c, k) = self.params(params);
         let (normal, height) = match &self.ground {
             Some((n, h)) => (&n[..d], *h),

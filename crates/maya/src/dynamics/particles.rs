@@ -351,7 +351,10 @@ impl ParticleStep {
             let params = spec.env_params(inputs, &lay, c.b);
             let inv = spec.mass_slice(&inv_m, &lay, c);
             if let (Some(fast), 2 | 3) = (fast, d) {
-                return dispatch_dim!(d, |dd| fast.forward(dd, dt, &params, &span, inv, p1, v1));
+                return match d {
+                    2 => fast.forward::<2>(dt, &params, &span, inv, p1, v1),
+                    _ => fast.forward::<3>(dt, &params, &span, inv, p1, v1),
+                };
             }
             v1.fill(0.0);
             spec.forces_into(&span, &params, v1); // v1 holds F for now
@@ -438,8 +441,10 @@ impl Kernel for ParticleStep {
                     needs_mass: spec.mass_grad,
                     needs_params: &spec.param_grad,
                 };
-                dispatch_dim!(d, |dd| fast
-                    .adjoint(dd, dt, &params, &span, inv, gp1, gv1, &mut grads));
+                match d {
+                    2 => fast.adjoint::<2>(dt, &params, &span, inv, gp1, gv1, &mut grads),
+                    _ => fast.adjoint::<3>(dt, &params, &span, inv, gp1, gv1, &mut grads),
+                }
                 return (gm, gparams);
             }
             let grad_f = match spec.integrator {

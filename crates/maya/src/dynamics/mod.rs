@@ -30,6 +30,7 @@ macro_rules! dispatch_dim {
 pub mod forces;
 mod fused;
 mod integrators;
+mod particle_step;
 mod particles;
 mod rollout;
 mod springs;
@@ -39,7 +40,8 @@ pub use integrators::{
     euler_step, lincomb, rk4_step, rk4_step_with, semi_implicit_euler_step, try_euler_step,
     try_lincomb, try_rk4_step, try_semi_implicit_euler_step, velocity_verlet_step,
 };
-pub use particles::{Integrator, ParticleSystem};
+pub use particle_step::Integrator;
+pub use particles::ParticleSystem;
 pub use rollout::Trajectory;
 pub use springs::SpringNetwork;
 

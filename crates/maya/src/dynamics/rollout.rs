@@ -3,7 +3,8 @@
 //! ∝ √T). Every rollout checks the state after each step and stops with
 //! [`Error::NonFinite`] naming the particle and the step.
 
-use super::particles::{ParticleStep, ParticleSystem, StepSpec};
+use super::particle_step::{ParticleStep, StepSpec};
+use super::particles::ParticleSystem;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
@@ -88,7 +89,7 @@ pub(crate) fn run_steps<'t>(
     let (mut p, mut v) = state;
     // The masses were checked when the system was built; check them once
     // here rather than at every step.
-    rest[0].with_value(super::particles::check_masses)?;
+    rest[0].with_value(super::particle_step::check_masses)?;
     let inv_mass = rest[0].with_value(|m| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>());
     let spec = &StepSpec {
         check_masses: false,

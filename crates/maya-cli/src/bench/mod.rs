@@ -1,7 +1,9 @@
 //! `maya bench`: the workloads of the peers' WORKLOADS.md, timed, printed as
 //! JSON lines (one per workload × size × mode).
 
+mod mass_spring;
 mod matmul;
+mod particles;
 mod rigid_pile;
 mod scalar_chain;
 
@@ -13,8 +15,7 @@ use std::time::Instant;
 /// Options shared with the peers' benchmark scripts.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Workload: all, W1..W4, R1, or names (scalar-chain, matmul, rigid-pile),
-    /// comma-separated.
+    /// Workload: all, W1..W4, or names (scalar-chain, particles, mass-spring, matmul, rigid-pile), comma-separated.
     #[arg(long, default_value = "all")]
     workload: String,
     /// One size (K, N or n); default: every size of the spec.
@@ -47,6 +48,8 @@ pub struct Workload {
 fn workloads() -> Vec<Workload> {
     vec![
         scalar_chain::workload(),
+        particles::workload(),
+        mass_spring::workload(),
         matmul::workload(),
         rigid_pile::workload(),
     ]

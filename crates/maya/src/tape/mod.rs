@@ -1,6 +1,7 @@
-//! The tensor tape: `TensorTape`, `TVar`, the `Kernel` trait and the reverse
-//! sweep.
+//! The tensor tape: `TensorTape`, `TVar`, the `Kernel` trait, the reverse
+//! sweep and checkpointing.
 
+mod checkpoint;
 mod kernel;
 mod sweep;
 mod tensor_tape;

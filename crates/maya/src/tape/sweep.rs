@@ -47,31 +47,9 @@ impl TensorTape {
     /// element, a foreign handle, or (in checked mode) the first op whose
     /// value or gradient is non-finite.
     pub fn try_grad(&self, loss: TVar<'_>) -> Result<TensorGradients> {
-        if !std::ptr::eq(loss.tape, self) {
-            return Err(Error::ForeignHandle { op: "grad" });
-        }
+        let seed = self.loss_seed(loss, "grad")?;
         let inner = self.borrow_inner();
-        let shape = &inner.values[loss.idx].shape;
-        if inner.values[loss.idx].numel() != 1 {
-            return Err(Error::NotScalar {
-                op: "grad",
-                shape: shape.clone(),
-            });
-        }
-        if let Some(e) = &inner.first_bad {
-            return Err(e.clone());
-        }
-        let mut grads: Vec<Option<Tensor>> = vec![None; inner.values.len()];
-        grads[loss.idx] = Some(Tensor::ones(shape));
-        for (n, node) in inner.nodes.iter().enumerate().rev() {
-            if node.outputs.start > loss.idx {
-                continue;
-            }
-            backprop_node(&inner, node, &mut grads);
-            if self.checked.get() {
-                check_node(&inner, n, node, &grads)?;
-            }
-        }
+        let grads = sweep(self, &inner, &[(loss.idx, seed)], None)?;
         let grads = grads
             .into_iter()
             .zip(&inner.values)
@@ -79,10 +57,193 @@ impl TensorTape {
             .collect();
         Ok(TensorGradients { grads })
     }
+
+    /// Gradients of the one-element `loss` with respect to `wrt` only, in
+    /// that order.
+    ///
+    /// Unlike [`TensorTape::grad`], the sweep frees each intermediate
+    /// gradient as soon as it has been propagated and reuses its buffer, so
+    /// memory holds the gradients of one "frontier" of the tape instead of
+    /// one per value: the right call for long rollouts.
+    ///
+    /// ```
+    /// use maya::{Tensor, TensorTape};
+    /// let t = TensorTape::new();
+    /// let x = t.var(Tensor::from_data(vec![1.0, 2.0], vec![2]));
+    /// let y = x.mul(&x).sin().sum(); // Σ sin(x²), ∂/∂x = 2x cos(x²)
+    /// let g = t.grad_wrt(y, &[x]);
+    /// assert!((g[0].data[1] - 4.0 * 4f64.cos()).abs() < 1e-12);
+    /// ```
+    ///
+    /// Panics like [`TensorTape::grad`]; see [`TensorTape::try_grad_wrt`].
+    #[track_caller]
+    pub fn grad_wrt(&self, loss: TVar<'_>, wrt: &[TVar<'_>]) -> Vec<Tensor> {
+        self.try_grad_wrt(loss, wrt)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`TensorTape::grad_wrt`], returning the error instead.
+    pub fn try_grad_wrt(&self, loss: TVar<'_>, wrt: &[TVar<'_>]) -> Result<Vec<Tensor>> {
+        let seed = self.loss_seed(loss, "grad_wrt")?;
+        self.try_grad_seeded(&[(loss, seed)], wrt)
+    }
+
+    /// Vector–Jacobian product of several values at once: the gradients with
+    /// respect to `wrt` of Σᵢ ⟨seedᵢ, valueᵢ⟩, for `(value, seed)` pairs
+    /// whose seeds have the values' shapes. Frees intermediate gradients like
+    /// [`TensorTape::grad_wrt`].
+    ///
+    /// ```
+    /// use maya::{Tensor, TensorTape};
+    /// let t = TensorTape::new();
+    /// let x = t.var(Tensor::from_data(vec![1.0, 2.0], vec![2]));
+    /// let y = x.mul(&x); // ∂y/∂x = diag(2x)
+    /// let g = t.try_grad_seeded(&[(y, Tensor::from_data(vec![1.0, 10.0], vec![2]))], &[x]).unwrap();
+    /// assert_eq!(g[0].data, vec![2.0, 40.0]);
+    /// ```
+    pub fn try_grad_seeded(
+        &self,
+        seeds: &[(TVar<'_>, Tensor)],
+        wrt: &[TVar<'_>],
+    ) -> Result<Vec<Tensor>> {
+        if seeds
+            .iter()
+            .map(|(v, _)| v)
+            .chain(wrt)
+            .any(|v| !std::ptr::eq(v.tape, self))
+        {
+            return Err(Error::ForeignHandle { op: "grad_wrt" });
+        }
+        let inner = self.borrow_inner();
+        for (v, s) in seeds {
+            let shape = &inner.values[v.idx].shape;
+            if &s.shape != shape {
+                return Err(Error::Shape {
+                    op: "grad_seeded",
+                    lhs: shape.clone(),
+                    rhs: s.shape.clone(),
+                    hint: "each seed must have the shape of its value",
+                });
+            }
+        }
+        if let Some(e) = &inner.first_bad {
+            return Err(e.clone());
+        }
+        let mut keep = vec![false; inner.values.len()];
+        for v in wrt {
+            keep[v.idx] = true;
+        }
+        let seeds: Vec<(usize, Tensor)> = seeds.iter().map(|(v, s)| (v.idx, s.clone())).collect();
+        let grads = sweep(self, &inner, &seeds, Some(&keep))?;
+        // The same value may be asked for twice: clone, do not take.
+        Ok(wrt
+            .iter()
+            .map(|v| {
+                grads[v.idx]
+                    .clone()
+                    .unwrap_or_else(|| Tensor::zeros(&inner.values[v.idx].shape))
+            })
+            .collect())
+    }
+
+    /// Checks that `loss` is a one-element value of this tape; returns the
+    /// seed ∂loss/∂loss = 1.
+    fn loss_seed(&self, loss: TVar<'_>, op: &'static str) -> Result<Tensor> {
+        if !std::ptr::eq(loss.tape, self) {
+            return Err(Error::ForeignHandle { op });
+        }
+        let inner = self.borrow_inner();
+        let value = &inner.values[loss.idx];
+        if value.numel() != 1 {
+            return Err(Error::NotScalar {
+                op,
+                shape: value.shape.clone(),
+            });
+        }
+        Ok(Tensor::ones(&value.shape))
+    }
+}
+
+/// Recycled gradient buffers, by length: the sweep zero-fills a returned
+/// buffer instead of asking the allocator for fresh (page-faulting) memory.
+#[derive(Default)]
+struct Pool {
+    free: Vec<Vec<f64>>,
+}
+
+impl Pool {
+    fn zeros(&mut self, shape: &[usize]) -> Tensor {
+        let n: usize = shape.iter().product();
+        match self
+            .free
+            .iter()
+            .rposition(|b| b.capacity() >= n && b.capacity() <= 2 * n.max(8))
+        {
+            Some(k) => {
+                let mut data = self.free.swap_remove(k);
+                data.clear();
+                data.resize(n, 0.0);
+                Tensor {
+                    data,
+                    shape: shape.to_vec(),
+                }
+            }
+            None => Tensor::zeros(shape),
+        }
+    }
+
+    fn give(&mut self, t: Tensor) {
+        // A few dozen buffers cover any frontier of a rollout; beyond that
+        // let the allocator have them back.
+        if self.free.len() < 64 {
+            self.free.push(t.data);
+        }
+    }
+}
+
+/// The reverse sweep: seeds the given gradients and runs every node's vjp
+/// in reverse order. With `keep`, the gradient of a value not kept is
+/// recycled once its producing node has propagated it (every consumer of a
+/// value comes after its producer on the tape, so it is final by then).
+fn sweep(
+    tape: &TensorTape,
+    inner: &Inner,
+    seeds: &[(usize, Tensor)],
+    keep: Option<&[bool]>,
+) -> Result<Vec<Option<Tensor>>> {
+    let mut grads: Vec<Option<Tensor>> = vec![None; inner.values.len()];
+    let mut last = 0;
+    for (idx, seed) in seeds {
+        last = last.max(*idx);
+        match &mut grads[*idx] {
+            Some(g) => g.data.iter_mut().zip(&seed.data).for_each(|(a, b)| *a += b),
+            slot => *slot = Some(seed.clone()),
+        }
+    }
+    let mut pool = Pool::default();
+    for (n, node) in inner.nodes.iter().enumerate().rev() {
+        if node.outputs.start > last {
+            continue;
+        }
+        backprop_node(inner, node, &mut grads, &mut pool);
+        if tape.checked.get() {
+            check_node(inner, n, node, &grads)?;
+        }
+        if let Some(keep) = keep {
+            for o in node.outputs.clone() {
+                if !keep[o] {
+                    if let Some(g) = grads[o].take() {
+                        pool.give(g);
+                    }
+                }
+            }
+        }
+    }
+    Ok(grads)
 }
 
 /// Runs one node's vjp, accumulating into its inputs' gradients.
-fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>]) {
+fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>], pool: &mut Pool) {
     let outs = node.outputs.clone();
     if grads[outs.clone()].iter().all(Option::is_none) {
         return;
@@ -93,7 +254,7 @@ fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>]) {
         .zip(&inner.values[outs.clone()])
         .map(|(g, v)| {
             if g.is_none() {
-                Some(Tensor::zeros(&v.shape))
+                Some(pool.zeros(&v.shape))
             } else {
                 None
             }
@@ -117,16 +278,21 @@ fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>]) {
         } else {
             None
         };
-        taken.push(g.unwrap_or_else(|| Tensor::zeros(&inputs[k].shape)));
+        taken.push(g.unwrap_or_else(|| pool.zeros(&inputs[k].shape)));
     }
     {
         let mut slots: Vec<&mut Tensor> = taken.iter_mut().collect();
         node.kernel
             .vjp(&inputs, &outputs, &grad_outputs, &mut slots);
     }
+    drop(grad_outputs);
+    for z in zero_outs.into_iter().flatten() {
+        pool.give(z);
+    }
     let mut duplicates = Vec::new();
     for ((k, &i), g) in node.inputs.iter().enumerate().zip(taken) {
         if !inner.requires_grad[i] {
+            pool.give(g);
             continue;
         }
         if first_slot[k] {
@@ -140,6 +306,7 @@ fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>]) {
         for (a, b) in acc.data.iter_mut().zip(&g.data) {
             *a += b;
         }
+        pool.give(g);
     }
 }
 
@@ -163,4 +330,30 @@ fn check_node(inner: &Inner, n: usize, node: &Node, grads: &[Option<Tensor>]) ->
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tensor, TensorTape};
+
+    #[test]
+    fn grad_wrt_equals_grad_and_recycles() {
+        let t = TensorTape::new();
+        let x = t.var(Tensor::from_data(vec![0.3, -1.2, 2.0], vec![3]));
+        let w = t.var(Tensor::from_data(vec![1.5], vec![1]));
+        let mut y = x;
+        for _ in 0..20 {
+            // Repeated inputs (y·y), broadcasting (· w), reused values (+ x).
+            y = y.mul(&y).scalar_mul(0.1).mul(&w).sin().add(&x);
+        }
+        let loss = y.sum();
+        let all = t.grad(loss);
+        let some = t.grad_wrt(loss, &[w, x, w]);
+        assert_eq!(some[0], all[w.idx()]);
+        assert_eq!(some[1], all[x.idx()]);
+        assert_eq!(some[2], all[w.idx()]);
+        // An intermediate asked for by name is kept, not recycled.
+        let mid = t.grad_wrt(loss, &[y]);
+        assert_eq!(mid[0], all[y.idx()]);
+    }
 }

@@ -203,6 +203,13 @@ impl<'t> TVar<'t> {
         f(&self.tape.inner.borrow().values[self.idx])
     }
 
+    /// Whether a gradient flows to this value: it is a [`TensorTape::var`]
+    /// or was computed from one. Kernels may skip work for inputs that do
+    /// not need it.
+    pub fn requires_grad(&self) -> bool {
+        self.tape.inner.borrow().requires_grad[self.idx]
+    }
+
     /// The value's shape.
     pub fn shape(&self) -> Vec<usize> {
         self.with_value(|v| v.shape.clone())

@@ -1,0 +1,274 @@
+//! Mass-spring networks: springs between particle pairs, with per-spring
+//! stiffness, rest length and optional damping, scattered onto particles.
+//!
+//! For spring s joining a and b, with d = p_b − p_a, l = |d|, n̂ = d/l and
+//! w = v_b − v_a:
+//!
+//! f = k_s·(l − L_s)·n̂ + c_s·(w·n̂)·n̂,  F_a += f, F_b −= f.
+//!
+//! Adjoint, with ḡ = ḡF_a − ḡF_b (the gradient reaching f):
+//! - elastic part f_e = k(1 − L/l)·d: ∂L/∂k += (1 − L/l)(ḡ·d),
+//!   ∂L/∂L_s −= k(ḡ·d)/l, ∂L/∂d += k(1 − L/l)ḡ + (kL/l³)(ḡ·d)d;
+//! - damping part f_c = c(w·d)d/r with r = d·d: ∂L/∂c += (w·d)(ḡ·d)/r,
+//!   ∂L/∂w += c(ḡ·d)d/r, ∂L/∂d += c[(ḡ·d)w + (w·d)ḡ − 2(w·d)(ḡ·d)d/r]/r;
+//! - then ∂L/∂p_b += ∂L/∂d, ∂L/∂p_a −= ∂L/∂d (and the same for v with w).
+
+use super::forces::{Force, Span, SpanGrads};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+
+/// The topology of a spring network: spring s joins particles `a[s]` and
+/// `b[s]`. Stiffness, rest lengths and damping are tape values given to
+/// [`ParticleSystem::with_springs`](crate::dynamics::ParticleSystem::with_springs).
+///
+/// ```
+/// use maya::dynamics::SpringNetwork;
+/// let net = SpringNetwork::new(3, vec![(0, 1), (1, 2)]).unwrap();
+/// assert_eq!(net.len(), 2);
+/// assert!(SpringNetwork::new(3, vec![(0, 3)]).is_err()); // index out of range
+/// ```
+#[derive(Clone, Debug)]
+pub struct SpringNetwork {
+    n: usize,
+    a: Vec<usize>,
+    b: Vec<usize>,
+    damped: bool,
+}
+
+impl SpringNetwork {
+    /// A network on `n` particles with springs between the given pairs.
+    /// Errors with [`Error::Index`] for an index ≥ `n`, and with
+    /// [`Error::Parameter`] for a spring joining a particle to itself.
+    pub fn new(n: usize, pairs: Vec<(usize, usize)>) -> Result<SpringNetwork> {
+        for &(a, b) in &pairs {
+            for i in [a, b] {
+                if i >= n {
+                    return Err(Error::Index {
+                        op: "SpringNetwork::new",
+                        index: i,
+                        len: n,
+                    });
+                }
+            }
+            if a == b {
+                return Err(Error::Parameter {
+                    name: "spring endpoint",
+                    value: a as f64,
+                    reason: "a spring must join two different particles",
+                });
+            }
+        }
+        let (a, b) = pairs.into_iter().unzip();
+        Ok(SpringNetwork {
+            n,
+            a,
+            b,
+            damped: false,
+        })
+    }
+
+    /// A `rows × cols` grid (particle `i·cols + j` at row i, column j) with
+    /// structural springs (i,j)–(i+1,j) and (i,j)–(i,j+1) and shear springs
+    /// (i,j)–(i+1,j+1) and (i+1,j)–(i,j+1), in the order of the W3
+    /// benchmark: for each (i, j), those four where they exist.
+    ///
+    /// ```
+    /// use maya::dynamics::SpringNetwork;
+    /// // 2×2: 2 + 2 structural, 2 shear.
+    /// assert_eq!(SpringNetwork::grid(2, 2).len(), 6);
+    /// ```
+    pub fn grid(rows: usize, cols: usize) -> SpringNetwork {
+        let id = |i: usize, j: usize| i * cols + j;
+        let mut pairs = Vec::new();
+        for i in 0..rows {
+            for j in 0..cols {
+                if i + 1 < rows {
+                    pairs.push((id(i, j), id(i + 1, j)));
+                }
+                if j + 1 < cols {
+                    pairs.push((id(i, j), id(i, j + 1)));
+                }
+                if i + 1 < rows && j + 1 < cols {
+                    pairs.push((id(i, j), id(i + 1, j + 1)));
+                    pairs.push((id(i + 1, j), id(i, j + 1)));
+                }
+            }
+        }
+        SpringNetwork::new(rows * cols, pairs).expect("grid indices are in range")
+    }
+
+    /// Positions of a `rows × cols` grid: particle `i·cols + j` at
+    /// `origin + (spacing·i, spacing·j)`, shape `[rows·cols, 2]`.
+    pub fn grid_positions(rows: usize, cols: usize, spacing: f64, origin: [f64; 2]) -> Tensor {
+        Tensor::from_fn(&[rows * cols, 2], |ix| {
+            let (i, j) = (ix[0] / cols, ix[0] % cols);
+            let along = if ix[1] == 0 { i } else { j };
+            origin[ix[1]] + spacing * along as f64
+        })
+    }
+
+    /// The length of every spring at positions `p` (`[N, D]`): rest lengths
+    /// that make `p` the rest state.
+    #[track_caller]
+    pub fn lengths(&self, p: &Tensor) -> Tensor {
+        let d = *p.shape.last().expect("positions have shape [N, D]");
+        assert_eq!(
+            p.numel(),
+            self.n * d,
+            "lengths: positions must have shape [{}, D]",
+            self.n
+        );
+        let data = self
+            .a
+            .iter()
+            .zip(&self.b)
+            .map(|(&a, &b)| {
+                let mut l2 = 0.0;
+                for k in 0..d {
+                    let x = p.data[b * d + k] - p.data[a * d + k];
+                    l2 += x * x;
+                }
+                l2.sqrt()
+            })
+            .collect();
+        Tensor::from_data(data, vec![self.len()])
+    }
+
+    /// Number of springs.
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    /// Whether there is no spring.
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty()
+    }
+
+    /// Number of particles the network was built for.
+    pub fn num_particles(&self) -> usize {
+        self.n
+    }
+
+    /// The spring endpoints `(a, b)`.
+    pub fn pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.a.iter().copied().zip(self.b.iter().copied())
+    }
+
+    /// The same network, with a damping parameter per spring.
+    pub(crate) fn damped(mut self, on: bool) -> SpringNetwork {
+        self.damped = on;
+        self
+    }
+}
+
+impl Force for SpringNetwork {
+    fn name(&self) -> &'static str {
+        "springs"
+    }
+
+    fn param_shapes(&self, _n: usize, _d: usize) -> Vec<Vec<usize>> {
+        let s = vec![self.len()];
+        if self.damped {
+            vec![s.clone(), s.clone(), s]
+        } else {
+            vec![s.clone(), s]
+        }
+    }
+
+    fn is_local(&self) -> bool {
+        false
+    }
+
+    fn check(&self, n: usize, d: usize) -> Result<()> {
+        if d > 8 {
+            return Err(Error::Parameter {
+                name: "spatial dimension",
+                value: d as f64,
+                reason: "springs support up to 8 dimensions",
+            });
+        }
+        if n != self.n {
+            return Err(Error::Index {
+                op: "springs",
+                index: self.n,
+                len: n,
+            });
+        }
+        Ok(())
+    }
+
+    fn accumulate(&self, s: &Span, params: &[&[f64]], f: &mut [f64]) {
+        let (k, rest, d) = (params[0], params[1], s.dim);
+        let damping = params.get(2);
+        let mut dv = [0.0; 8];
+        let mut w = [0.0; 8];
+        for sp in 0..self.a.len() {
+            let (ia, ib) = (self.a[sp], self.b[sp]);
+            let mut l2 = 0.0;
+            for q in 0..d {
+                dv[q] = s.p[ib * d + q] - s.p[ia * d + q];
+                l2 += dv[q] * dv[q];
+            }
+            let l = l2.sqrt();
+            let m = k[sp] * (l - rest[sp]) / l;
+            let mut damp = 0.0;
+            if let Some(c) = damping {
+                let mut wd = 0.0;
+                for q in 0..d {
+                    w[q] = s.v[ib * d + q] - s.v[ia * d + q];
+                    wd += w[q] * dv[q];
+                }
+                damp = c[sp] * wd / l2;
+            }
+            for q in 0..d {
+                let fq = m * dv[q] + damp * dv[q];
+                f[ia * d + q] += fq;
+                f[ib * d + q] -= fq;
+            }
+        }
+    }
+
+    fn vjp(&self, s: &Span, params: &[&[f64]], grad_f: &[f64], g: &mut SpanGrads) {
+        let (k, rest, d) = (params[0], params[1], s.dim);
+        let damping = params.get(2);
+        let (mut dv, mut gf, mut w, mut gd) = ([0.0; 8], [0.0; 8], [0.0; 8], [0.0; 8]);
+        for sp in 0..self.a.len() {
+            let (ia, ib) = (self.a[sp], self.b[sp]);
+            let (mut l2, mut gfd) = (0.0, 0.0);
+            for q in 0..d {
+                dv[q] = s.p[ib * d + q] - s.p[ia * d + q];
+                gf[q] = grad_f[ia * d + q] - grad_f[ib * d + q];
+                l2 += dv[q] * dv[q];
+                gfd += gf[q] * dv[q];
+            }
+            let l = l2.sqrt();
+            let (ks, ls) = (k[sp], rest[sp]);
+            g.params[0][sp] += gfd * (l - ls) / l;
+            g.params[1][sp] -= ks * gfd / l;
+            let m = ks * (1.0 - ls / l);
+            let qd = ks * ls / (l * l2) * gfd;
+            for q in 0..d {
+                gd[q] = m * gf[q] + qd * dv[q];
+            }
+            if let Some(c) = damping {
+                let cs = c[sp];
+                let mut wd = 0.0;
+                for q in 0..d {
+                    w[q] = s.v[ib * d + q] - s.v[ia * d + q];
+                    wd += w[q] * dv[q];
+                }
+                g.params[2][sp] += wd * gfd / l2;
+                for q in 0..d {
+                    let gw = cs * gfd * dv[q] / l2;
+                    g.v[ib * d + q] += gw;
+                    g.v[ia * d + q] -= gw;
+                    gd[q] += cs * (gfd * w[q] + wd * gf[q] - 2.0 * wd * gfd * dv[q] / l2) / l2;
+                }
+            }
+            for q in 0..d {
+                g.p[ib * d + q] += gd[q];
+                g.p[ia * d + q] -= gd[q];
+            }
+        }
+    }
+}

@@ -57,3 +57,21 @@ fn throw_lands_on_target() {
         "path ends at {end:?}"
     );
 }
+
+#[test]
+fn sysid_recovers_stiffness_and_drag_within_two_percent() {
+    let r = run_short("sysid");
+    let m = |k: &str| r.metric(k).unwrap();
+    assert!(m("k rel. error") < 0.02, "{:?}", r.metrics);
+    assert!(m("c rel. error") < 0.02, "{:?}", r.metrics);
+}
+
+#[test]
+fn cloth_reduces_shape_loss_a_hundredfold() {
+    let r = run_short("cloth");
+    assert!(
+        r.metric("loss reduction").unwrap() >= 100.0,
+        "{:?}",
+        r.metrics
+    );
+}

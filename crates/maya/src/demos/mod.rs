@@ -6,7 +6,9 @@
 //! `maya demo NAME` command and the `examples/` programs are thin shells
 //! over [`DemoInfo::run`]; drawing lives in the command-line crate.
 
+mod cloth;
 mod oscillator;
+mod sysid;
 mod throw;
 
 use crate::error::Result;
@@ -90,6 +92,16 @@ pub const DEMOS: &[DemoInfo] = &[
         run: throw::run,
     },
     DemoInfo {
+        name: "sysid",
+        about: "recover spring stiffness and drag of a mass-spring grid from a noisy observed trajectory (L-BFGS)",
+        run: sysid::run,
+    },
+    DemoInfo {
+        name: "cloth",
+        about: "optimise per-spring stiffness of a hanging grid so it sags into a target shape (Adam)",
+        run: cloth::run,
+    },
+    DemoInfo {
         name: "oscillator",
         about: "fit the frequency and damping of an oscillator to noisy data through RK4; autodiff vs analytic gradient",
         run: oscillator::run,
@@ -116,4 +128,21 @@ impl DemoInfo {
 /// intermediate ones, and (separately) the final one.
 pub(crate) fn snapshot_iters(max_iters: usize) -> [usize; 3] {
     [0, max_iters / 40, max_iters / 12]
+}
+
+/// The body of the `examples/NAME.rs` programs: runs demo `name` (short when
+/// the command line has `--short`) and prints its loss and metrics.
+pub fn example_main(name: &str) -> Result<()> {
+    let short = std::env::args().any(|a| a == "--short");
+    let demo = find(name).unwrap_or_else(|| panic!("no demo named `{name}`"));
+    let report = demo.run(&DemoOptions { short }, &mut |_, _| {})?;
+    let last = report.losses.last().copied().unwrap_or(f64::NAN);
+    println!(
+        "{name}: {} iterations, final loss {last:.4e}",
+        report.losses.len()
+    );
+    for (metric, value) in &report.metrics {
+        println!("  {metric:<24} {value:.10e}");
+    }
+    Ok(())
 }

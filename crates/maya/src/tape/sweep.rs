@@ -49,6 +49,10 @@ impl TensorTape {
     pub fn try_grad(&self, loss: TVar<'_>) -> Result<TensorGradients> {
         let seed = self.loss_seed(loss, "grad")?;
         let inner = self.borrow_inner();
+        // Checked mode: an op already reported a non-finite value.
+        if let Some(e) = &inner.first_bad {
+            return Err(e.clone());
+        }
         let grads = sweep(self, &inner, &[(loss.idx, seed)], None)?;
         let grads = grads
             .into_iter()

@@ -151,4 +151,46 @@ pub enum Error {
         /// Residual when it stopped.
         residual: f64,
     },
+    /// A solver inside a step or a tape node that failed: no convergence
+    /// within its iterations, a singular or indefinite matrix, or a line
+    /// search that found no decrease. Never a silently returned iterate.
+    #[error(
+        "{solver} failed at step {step}: {reason} after {iters} iterations (residual {residual:e})"
+    )]
+    Solve {
+        /// The solver (e.g. "backward Euler Newton").
+        solver: &'static str,
+        /// The time step (or call) at which it failed.
+        step: usize,
+        /// Iterations made.
+        iters: usize,
+        /// Residual norm when it stopped.
+        residual: f64,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A checkpointed segment that recomputed a different value on replay.
+    #[error("checkpoint: output {output} of the segment differs on replay (element {index}: stored {stored:e}, replayed {replayed:e}); a checkpointed segment must be deterministic")]
+    Replay {
+        /// Which output of the segment.
+        output: usize,
+        /// The first differing element.
+        index: usize,
+        /// Its value in the forward pass.
+        stored: f64,
+        /// Its value on replay.
+        replayed: f64,
+    },
+    /// An element (force) given the wrong number of parameters.
+    #[error("{element}: takes {expected} parameter(s) ({names}), got {got}")]
+    ParamCount {
+        /// The element's name.
+        element: &'static str,
+        /// How many it takes.
+        expected: usize,
+        /// How many it got.
+        got: usize,
+        /// Their names, in order.
+        names: String,
+    },
 }

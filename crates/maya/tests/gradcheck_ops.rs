@@ -372,24 +372,29 @@ fn ops_on_tensors_with_no_elements() {
 struct WrongDouble;
 
 impl maya::Kernel for WrongDouble {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "wrong_double"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> maya::Result<Vec<Tensor>> {
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> maya::Result<(Vec<Tensor>, ())> {
         let x = inputs[0];
         let y = x.data.iter().map(|v| 2.0 * v).collect();
-        Ok(vec![Tensor::from_data(y, x.shape.clone())])
+        Ok((vec![Tensor::from_data(y, x.shape.clone())], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         _inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> maya::Result<()> {
         for (g, o) in grad_inputs[0].data.iter_mut().zip(&grad_outputs[0].data) {
             *g += 3.0 * o;
         }
+        Ok(())
     }
 }
 

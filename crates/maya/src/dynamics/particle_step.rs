@@ -373,32 +373,34 @@ impl ParticleStep {
 }
 
 impl Kernel for ParticleStep {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "particle_step"
     }
 
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let mut p1 = Tensor::zeros(&inputs[0].shape);
         let mut v1 = Tensor::zeros(&inputs[1].shape);
         self.step_into(inputs, &mut p1, &mut v1)?;
-        Ok(vec![p1, v1])
+        Ok((vec![p1, v1], ()))
     }
 
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let spec = StepSpec {
             check_masses: false,
             ..self.spec.clone()
         };
         let spec = &spec;
-        let lay = spec
-            .layout(inputs)
-            .unwrap_or_else(|e| panic!("particle_step vjp: {e}"));
+        let lay = spec.layout(inputs)?;
         let (dt, d) = (spec.dt, lay.d);
         let chunks = spec.chunks(&lay);
         let parallel = chunks.len() > 1 && inputs[0].numel() >= PAR_MIN;
@@ -498,5 +500,6 @@ impl Kernel for ParticleStep {
                 }
             }
         }
+        Ok(())
     }
 }

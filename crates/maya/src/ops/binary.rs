@@ -16,7 +16,7 @@ use crate::tape::{Kernel, TVar};
 use crate::tensor::{broadcast_strides, cpu, for_each_index, Tensor};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
-trait BinaryFn: Copy + 'static {
+trait BinaryFn: Copy + Send + 'static {
     const NAME: &'static str;
     fn f(a: f64, b: f64) -> f64;
     /// (∂y/∂a, ∂y/∂b) at (a, b).
@@ -50,24 +50,26 @@ binary_fn!(DivFn, "div", |a, b| a / b, (1.0 / b, -a / (b * b)));
 struct Binary<F>(F);
 
 impl<F: BinaryFn> Kernel for Binary<F> {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         F::NAME
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::zip_broadcast(
-            inputs[0],
-            inputs[1],
-            F::NAME,
-            F::f,
-        )?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((
+            vec![cpu::zip_broadcast(inputs[0], inputs[1], F::NAME, F::f)?],
+            (),
+        ))
     }
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let (a, b, grad_out) = (inputs[0], inputs[1], grad_outputs[0]);
         let [grad_a, grad_b] = grad_inputs else {
             unreachable!("binary ops have two inputs")
@@ -78,7 +80,7 @@ impl<F: BinaryFn> Kernel for Binary<F> {
                 grad_a.data[i] += grad_out.data[i] * da;
                 grad_b.data[i] += grad_out.data[i] * db;
             }
-            return;
+            return Ok(());
         }
         let shape = &outputs[0].shape;
         let sa = broadcast_strides(&a.shape, shape);
@@ -88,6 +90,7 @@ impl<F: BinaryFn> Kernel for Binary<F> {
             grad_a.data[ia] += grad_out.data[i] * da;
             grad_b.data[ib] += grad_out.data[i] * db;
         });
+        Ok(())
     }
 }
 

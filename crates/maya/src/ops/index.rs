@@ -15,25 +15,29 @@ struct IndexSelect {
 }
 
 impl Kernel for IndexSelect {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "index_select"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::index_select(
-            inputs[0],
-            self.axis,
-            &self.indices,
-        )?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((
+            vec![cpu::index_select(inputs[0], self.axis, &self.indices)?],
+            (),
+        ))
     }
     fn vjp(
         &self,
+        _saved: &(),
         _inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         cpu::index_add_into(grad_inputs[0], self.axis, &self.indices, grad_outputs[0])
             .expect("indices checked in forward");
+        Ok(())
     }
 }
 
@@ -43,21 +47,25 @@ struct IndexAdd {
 }
 
 impl Kernel for IndexAdd {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "index_add"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let mut out = inputs[0].clone();
         cpu::index_add_into(&mut out, self.axis, &self.indices, inputs[1])?;
-        Ok(vec![out])
+        Ok((vec![out], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         _inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let grad_out = grad_outputs[0];
         grad_inputs[0]
             .data
@@ -71,6 +79,7 @@ impl Kernel for IndexAdd {
             .iter_mut()
             .zip(&gathered.data)
             .for_each(|(g, o)| *g += o);
+        Ok(())
     }
 }
 

@@ -11,41 +11,51 @@ use crate::tensor::{check_axis, cpu, Tensor};
 struct Transpose;
 
 impl Kernel for Transpose {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "transpose"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::transpose(inputs[0])?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((vec![cpu::transpose(inputs[0])?], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         _inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let back = cpu::transpose(grad_outputs[0]).expect("the output has at least 2 axes");
         add_into(grad_inputs[0], &back);
+        Ok(())
     }
 }
 
 struct Reshape(Vec<usize>);
 
 impl Kernel for Reshape {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "reshape"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![inputs[0].try_reshape(&self.0)?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((vec![inputs[0].try_reshape(&self.0)?], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         _inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         add_into(grad_inputs[0], grad_outputs[0]);
+        Ok(())
     }
 }
 
@@ -56,22 +66,28 @@ struct Slice {
 }
 
 impl Kernel for Slice {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "slice"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::slice(
-            inputs[0], self.axis, self.start, self.end,
-        )?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((
+            vec![cpu::slice(inputs[0], self.axis, self.start, self.end)?],
+            (),
+        ))
     }
     fn vjp(
         &self,
+        _saved: &(),
         _inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         cpu::slice_add_into(grad_inputs[0], self.axis, self.start, grad_outputs[0]);
+        Ok(())
     }
 }
 
@@ -80,19 +96,23 @@ struct Concat {
 }
 
 impl Kernel for Concat {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "concat"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::concat(inputs, self.axis)?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((vec![cpu::concat(inputs, self.axis)?], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let mut start = 0;
         for (x, grad_x) in inputs.iter().zip(grad_inputs.iter_mut()) {
             let end = start + x.shape[self.axis];
@@ -101,6 +121,7 @@ impl Kernel for Concat {
             add_into(grad_x, &part);
             start = end;
         }
+        Ok(())
     }
 }
 

@@ -10,25 +10,30 @@ use crate::tensor::{cpu, Tensor};
 struct Matmul;
 
 impl Kernel for Matmul {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "matmul"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::matmul(inputs[0], inputs[1])?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((vec![cpu::matmul(inputs[0], inputs[1])?], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let (a, b, grad_out) = (inputs[0], inputs[1], grad_outputs[0]);
         let [grad_a, grad_b] = grad_inputs else {
             unreachable!("matmul has two inputs")
         };
         cpu::matmul_acc(grad_a, grad_out, false, b, true);
         cpu::matmul_acc(grad_b, a, true, grad_out, false);
+        Ok(())
     }
 }
 

@@ -10,21 +10,26 @@ use crate::tensor::{check_axis, cpu, split_at_axis, Tensor};
 struct Sum;
 
 impl Kernel for Sum {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "sum"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![Tensor::scalar(inputs[0].data.iter().sum())])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((vec![Tensor::scalar(inputs[0].data.iter().sum())], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         _inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let g = grad_outputs[0].data[0];
         grad_inputs[0].data.iter_mut().for_each(|x| *x += g);
+        Ok(())
     }
 }
 
@@ -34,19 +39,23 @@ struct SumAxis {
 }
 
 impl Kernel for SumAxis {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "sum_axis"
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::sum_axis(inputs[0], self.axis, self.keepdim)?])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((vec![cpu::sum_axis(inputs[0], self.axis, self.keepdim)?], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let (outer, len, inner) = split_at_axis(&inputs[0].shape, self.axis);
         let grad_out = &grad_outputs[0].data;
         for o in 0..outer {
@@ -56,6 +65,7 @@ impl Kernel for SumAxis {
                 dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
             }
         }
+        Ok(())
     }
 }
 

@@ -23,7 +23,7 @@ use crate::tensor::{cpu, Tensor};
 ///
 /// `df` receives the input `x` and the output `y = f(x)`, so functions whose
 /// derivative is cheapest in terms of `y` (exp, tanh, sqrt) use it.
-pub trait UnaryFn: Copy + 'static {
+pub trait UnaryFn: Copy + Send + 'static {
     /// The op's name.
     fn name(&self) -> &'static str;
     /// y = f(x).
@@ -36,23 +36,28 @@ pub trait UnaryFn: Copy + 'static {
 struct Unary<F>(F);
 
 impl<F: UnaryFn> Kernel for Unary<F> {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         self.0.name()
     }
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
-        Ok(vec![cpu::map(inputs[0], |x| self.0.f(x))])
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
+        Ok((vec![cpu::map(inputs[0], |x| self.0.f(x))], ()))
     }
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let (x, y, grad_out) = (&inputs[0].data, &outputs[0].data, &grad_outputs[0].data);
         for (i, grad_x) in grad_inputs[0].data.iter_mut().enumerate() {
             *grad_x += grad_out[i] * self.0.df(x[i], y[i]);
         }
+        Ok(())
     }
 }
 

@@ -177,19 +177,11 @@ pub(crate) struct RigidStep {
     cfg: StepConfig,
     step: usize,
     bound: (f64, f64),
-    contacts: Vec<Contact>,
-    force: Vec<f64>,
 }
 
 impl RigidStep {
     pub(crate) fn new(cfg: StepConfig, step: usize, bound: (f64, f64)) -> RigidStep {
-        RigidStep {
-            cfg,
-            step,
-            bound,
-            contacts: Vec::new(),
-            force: Vec::new(),
-        }
+        RigidStep { cfg, step, bound }
     }
 
     fn validate(&self, inputs: &[&Tensor]) -> Result<()> {
@@ -273,14 +265,22 @@ fn check_finite_rows(pose: &Tensor, vel: &Tensor, step: usize) -> Result<()> {
 }
 
 impl Kernel for RigidStep {
+    /// The contact list and the net non-gravity wrench on each body.
+    type Saved = (Vec<Contact>, Vec<f64>);
+
     fn name(&self) -> &'static str {
         "rigid_step"
     }
 
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    fn forward(
+        &self,
+        inputs: &[&Tensor],
+        _needs_grad: &[bool],
+    ) -> Result<(Vec<Tensor>, Self::Saved)> {
         self.validate(inputs)?;
         let b = self.cfg.shapes.len();
-        let mut contacts = std::mem::take(&mut self.contacts);
+        let mut contacts = Vec::new();
+        let mut force = Vec::new();
         self.cfg.detect(&inputs[0].data, &mut contacts);
         let m = &inputs[4].data;
         let (pose, vel) = step_core(
@@ -292,22 +292,24 @@ impl Kernel for RigidStep {
             &inputs[3].data,
             [m[0], m[1], m[2]],
             inputs.get(5).map(|w| w.data.as_slice()),
-            &mut self.force,
+            &mut force,
         );
-        self.contacts = contacts;
         let pose = Tensor::from_data(pose, vec![b, 3]);
         let vel = Tensor::from_data(vel, vec![b, 3]);
         check_finite_rows(&pose, &vel, self.step + 1)?;
-        Ok(vec![pose, vel])
+        Ok((vec![pose, vel], (contacts, force)))
     }
 
     fn vjp(
         &self,
+        saved: &Self::Saved,
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
+        let (contacts, force) = saved;
         let b = self.cfg.shapes.len();
         let dt = self.cfg.dt;
         let (gq_out, gv_out) = (&grad_outputs[0].data, &grad_outputs[1].data);
@@ -336,7 +338,7 @@ impl Kernel for RigidStep {
                         1.0 / inertia[i]
                     };
                     grad_force[k] = dt * gbar * inv;
-                    let g_inv_mass = -grad_force[k] * self.force[k] * inv;
+                    let g_inv_mass = -grad_force[k] * force[k] * inv;
                     if j < 2 {
                         gm[i] += g_inv_mass;
                     } else {
@@ -351,7 +353,7 @@ impl Kernel for RigidStep {
             }
         }
         let mut grad_material = [0.0; 3];
-        for ct in &self.contacts {
+        for ct in contacts {
             contact_vjp(
                 &self.cfg,
                 ct,
@@ -364,6 +366,7 @@ impl Kernel for RigidStep {
         for (g, m) in grad_inputs[4].data.iter_mut().zip(grad_material) {
             *g += m;
         }
+        Ok(())
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Tape {
     /// Op names, kept only in checked mode.
     names: RefCell<Vec<&'static str>>,
     first_bad: RefCell<Option<Error>>,
+    /// A process-unique identity, carried by the gradient tables.
+    id: u64,
 }
 
 /// A scalar recorded on a [`Tape`]: a `Copy` handle holding its value.
@@ -70,7 +72,9 @@ impl Tape {
     pub fn with_capacity(nodes: usize) -> Tape {
         let mut v = Vec::with_capacity(nodes + 1);
         v.push(SINK);
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Tape {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             nodes: RefCell::new(v),
             checked: Cell::new(false),
             names: RefCell::new(Vec::new()),
@@ -176,7 +180,7 @@ impl Tape {
     /// [`Tape::grad`], returning an error for a foreign handle or, in checked
     /// mode, for the first op that produced a non-finite value or gradient.
     pub fn try_grad(&self, y: Var<'_>) -> Result<Gradients> {
-        let mut g = Gradients { adj: Vec::new() };
+        let mut g = Gradients::new();
         self.try_grad_into(y, &mut g)?;
         Ok(g)
     }
@@ -193,6 +197,7 @@ impl Tape {
         if !std::ptr::eq(y.tape, self) {
             return Err(Error::ForeignHandle { op: "grad" });
         }
+        out.tape_id = self.id;
         let nodes = self.nodes.borrow();
         let adj = &mut out.adj;
         adj.clear();
@@ -267,8 +272,13 @@ fn sweep(nodes: &[Node], adj: &mut [f64]) {
 
 /// The gradient of one output with respect to every node of a [`Tape`].
 #[derive(Clone, Debug, Default)]
+///
+/// The table knows its tape: [`Gradients::wrt`] with a handle of another
+/// tape is an error, not another value's gradient.
 pub struct Gradients {
     adj: Vec<f64>,
+    /// The tape that computed it (0: none yet).
+    tape_id: u64,
 }
 
 impl Gradients {
@@ -277,9 +287,31 @@ impl Gradients {
         Self::default()
     }
 
-    /// The gradient with respect to `v`.
+    /// The gradient with respect to `v`. Panics on a handle of another
+    /// tape; see [`Gradients::try_wrt`].
+    ///
+    /// ```
+    /// use maya::Tape;
+    /// let (t, other) = (Tape::new(), Tape::new());
+    /// let x = t.var(3.0);
+    /// let g = t.grad(x * x);
+    /// assert_eq!(g.wrt(x), 6.0);
+    /// assert!(g.try_wrt(other.var(3.0)).is_err());
+    /// ```
+    #[track_caller]
     pub fn wrt(&self, v: Var<'_>) -> f64 {
-        self.adj[v.idx as usize]
+        self.try_wrt(v).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Gradients::wrt`], returning [`Error::ForeignHandle`] for a handle
+    /// of another tape.
+    pub fn try_wrt(&self, v: Var<'_>) -> Result<f64> {
+        if v.tape.id != self.tape_id {
+            return Err(Error::ForeignHandle {
+                op: "Gradients::wrt",
+            });
+        }
+        Ok(self.adj[v.idx as usize])
     }
 
     /// All gradients, indexed by node.

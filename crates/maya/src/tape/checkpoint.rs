@@ -23,13 +23,16 @@ struct Checkpoint<F> {
 
 impl<F> Kernel for Checkpoint<F>
 where
-    F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + 'static,
+    F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + Send + 'static,
 {
+    /// Nothing: the interior is recomputed, which is the point.
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "checkpoint"
     }
 
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let inner = TensorTape::new();
         let vars: Vec<TVar> = inputs
             .iter()
@@ -42,34 +45,67 @@ where
         if outs.iter().any(|o| !std::ptr::eq(o.tape(), &inner)) {
             return Err(Error::ForeignHandle { op: "checkpoint" });
         }
-        Ok(outs.iter().map(TVar::value).collect())
+        Ok((outs.iter().map(TVar::value).collect(), ()))
     }
 
+    /// Re-runs the segment with the inputs as variables, checks that it
+    /// reproduces the stored outputs bit for bit ([`Error::Replay`]
+    /// otherwise: its gradient would be that of another computation), and
+    /// sweeps `grad_outputs` back through it.
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
-        _outputs: &[&Tensor],
+        outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let inner = TensorTape::new();
         let vars: Vec<TVar> = inputs.iter().map(|x| inner.var((*x).clone())).collect();
-        // The forward pass succeeded on the same inputs, so the replay does.
-        let outs = (self.segment)(&inner, &vars)
-            .unwrap_or_else(|e| panic!("checkpoint: the segment failed on replay: {e}"));
+        let outs = (self.segment)(&inner, &vars)?;
+        for (k, (o, stored)) in outs.iter().zip(outputs).enumerate() {
+            o.with_value(|replayed| check_replay(k, stored, replayed))?;
+        }
         let seeds: Vec<(TVar, Tensor)> = outs
             .into_iter()
             .zip(grad_outputs)
             .map(|(o, g)| (o, (*g).clone()))
             .collect();
-        let grads = inner
-            .try_grad_seeded(&seeds, &vars)
-            .unwrap_or_else(|e| panic!("checkpoint: backward sweep of the segment failed: {e}"));
+        let grads = inner.try_grad_seeded(&seeds, &vars)?;
         for (acc, g) in grad_inputs.iter_mut().zip(grads) {
             for (a, b) in acc.data.iter_mut().zip(&g.data) {
                 *a += b;
             }
         }
+        Ok(())
+    }
+}
+
+/// [`Error::Replay`] unless output `k` was recomputed bit for bit (NaNs
+/// compare by bits too).
+fn check_replay(k: usize, stored: &Tensor, replayed: &Tensor) -> Result<()> {
+    if stored.shape != replayed.shape {
+        return Err(Error::Shape {
+            op: "checkpoint replay",
+            lhs: stored.shape.clone(),
+            rhs: replayed.shape.clone(),
+            hint: "the segment returned a differently shaped output on replay; it must be deterministic",
+        });
+    }
+    let differ = stored
+        .data
+        .iter()
+        .zip(&replayed.data)
+        .position(|(a, b)| a.to_bits() != b.to_bits());
+    match differ {
+        None => Ok(()),
+        Some(index) => Err(Error::Replay {
+            output: k,
+            index,
+            stored: stored.data[index],
+            replayed: replayed.data[index],
+        }),
     }
 }
 
@@ -81,8 +117,10 @@ impl TensorTape {
     ///
     /// `segment` records its computation on the tape it is given (a fresh
     /// inner tape) from the inputs it is given, and returns its outputs. It
-    /// must be deterministic and capture no values of this tape (pass them
-    /// as inputs): the `'static` bound enforces the second.
+    /// must be deterministic (the backward sweep checks that the replay
+    /// reproduces the outputs and returns [`Error::Replay`] if not) and
+    /// capture no values of this tape (pass them as inputs): the `'static`
+    /// bound enforces the second.
     ///
     /// ```
     /// use maya::{Tensor, TensorTape};
@@ -104,7 +142,7 @@ impl TensorTape {
     #[track_caller]
     pub fn checkpoint<'t, F>(&'t self, inputs: &[TVar<'t>], segment: F) -> Vec<TVar<'t>>
     where
-        F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + 'static,
+        F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + Send + 'static,
     {
         self.try_checkpoint(inputs, segment)
             .unwrap_or_else(|e| panic!("{e}"))
@@ -114,7 +152,7 @@ impl TensorTape {
     /// [`Error::NonFinite`] from a rollout) instead.
     pub fn try_checkpoint<'t, F>(&'t self, inputs: &[TVar<'t>], segment: F) -> Result<Vec<TVar<'t>>>
     where
-        F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + 'static,
+        F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + Send + 'static,
     {
         self.try_apply(Checkpoint { segment }, inputs)
     }

@@ -10,8 +10,20 @@ use crate::tensor::Tensor;
 /// `forward` and `vjp`, record it with [`TensorTape::apply`](crate::TensorTape::apply)
 /// and check it with [`gradcheck`](crate::gradcheck()).
 ///
-/// `vjp` **accumulates**: it adds each input's gradient into
-/// `grad_inputs[i]` (which has that input's shape), never overwrites.
+/// The contract:
+/// - `forward` returns the outputs and the kernel's **saved state**
+///   ([`Kernel::Saved`], as burn's backward state): whatever the adjoint
+///   needs besides the inputs and outputs, which the tape keeps anyway.
+///   Kernels that need nothing declare `type Saved = ();`.
+/// - `needs_grad[i]` tells whether input `i` needs a gradient; a kernel may
+///   skip saving or computing what only such inputs need. The slot of an
+///   input that needs none is still a zero buffer of the right shape.
+/// - `vjp` **accumulates**: it adds each input's gradient into
+///   `grad_inputs[i]` (which has that input's shape), never overwrites.
+/// - `vjp` may fail (a solver inside it, a replay that does not reproduce);
+///   the error reaches [`TensorTape::try_grad`](crate::TensorTape::try_grad).
+/// - Kernels are `Send`: a tape can be built on one thread and swept on
+///   another.
 ///
 /// ```
 /// use maya::{Kernel, Result, Tensor, TensorTape};
@@ -19,15 +31,18 @@ use crate::tensor::Tensor;
 /// /// y = x³ elementwise; ∂y/∂x = 3x².
 /// struct Cube;
 /// impl Kernel for Cube {
+///     type Saved = ();
 ///     fn name(&self) -> &'static str { "cube" }
-///     fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+///     fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
 ///         let x = inputs[0];
-///         Ok(vec![Tensor::from_data(x.data.iter().map(|v| v * v * v).collect(), x.shape.clone())])
+///         Ok((vec![Tensor::from_data(x.data.iter().map(|v| v * v * v).collect(), x.shape.clone())], ()))
 ///     }
-///     fn vjp(&self, inputs: &[&Tensor], _outputs: &[&Tensor], grad_outputs: &[&Tensor], grad_inputs: &mut [&mut Tensor]) {
+///     fn vjp(&self, _saved: &(), inputs: &[&Tensor], _outputs: &[&Tensor], grad_outputs: &[&Tensor],
+///            grad_inputs: &mut [&mut Tensor], _needs_grad: &[bool]) -> Result<()> {
 ///         for ((g, x), go) in grad_inputs[0].data.iter_mut().zip(&inputs[0].data).zip(&grad_outputs[0].data) {
 ///             *g += 3.0 * x * x * go;
 ///         }
+///         Ok(())
 ///     }
 /// }
 ///
@@ -37,21 +52,74 @@ use crate::tensor::Tensor;
 /// let g = t.grad(y.sum());
 /// assert_eq!(g[x.idx()].data, vec![3.0, 12.0]);
 /// ```
-pub trait Kernel: 'static {
+pub trait Kernel: Send + 'static {
+    /// What `forward` keeps for `vjp` besides the inputs and outputs.
+    type Saved: Send + 'static;
+
     /// The op's name, used in error messages and checked-mode reports.
     fn name(&self) -> &'static str;
 
-    /// Computes the outputs from the inputs. May save what `vjp` needs in
-    /// `self`. Returns an error (naming the shapes) for inputs it cannot take.
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>>;
+    /// Computes the outputs from the inputs, and the state `vjp` needs.
+    /// Returns an error (naming the shapes) for inputs it cannot take.
+    fn forward(
+        &self,
+        inputs: &[&Tensor],
+        needs_grad: &[bool],
+    ) -> Result<(Vec<Tensor>, Self::Saved)>;
 
     /// Adds `∂L/∂input_i = Σ_o grad_outputs[o] · ∂output_o/∂input_i` into
-    /// `grad_inputs[i]` for every input.
+    /// `grad_inputs[i]` for every input `i` with `needs_grad[i]` (others may
+    /// be skipped).
+    fn vjp(
+        &self,
+        saved: &Self::Saved,
+        inputs: &[&Tensor],
+        outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [&mut Tensor],
+        needs_grad: &[bool],
+    ) -> Result<()>;
+}
+
+/// A kernel together with its saved state: what a tape node holds.
+pub(crate) struct Recorded<K: Kernel> {
+    pub kernel: K,
+    pub saved: K::Saved,
+}
+
+/// The object-safe face of [`Recorded`], for the tape's node list.
+pub(crate) trait RecordedKernel: Send {
+    fn name(&self) -> &'static str;
     fn vjp(
         &self,
         inputs: &[&Tensor],
         outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    );
+        needs_grad: &[bool],
+    ) -> Result<()>;
+}
+
+impl<K: Kernel> RecordedKernel for Recorded<K> {
+    fn name(&self) -> &'static str {
+        self.kernel.name()
+    }
+
+    fn vjp(
+        &self,
+        inputs: &[&Tensor],
+        outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [&mut Tensor],
+        needs_grad: &[bool],
+    ) -> Result<()> {
+        self.kernel.vjp(
+            &self.saved,
+            inputs,
+            outputs,
+            grad_outputs,
+            grad_inputs,
+            needs_grad,
+        )
+    }
 }

@@ -8,15 +8,42 @@ use std::ops::Index;
 /// Gradients of a one-element loss with respect to every value of a
 /// [`TensorTape`], indexable by [`TVar::idx`]. A value the loss does not
 /// depend on has a gradient of zeros.
+///
+/// The table knows its tape: [`TensorGradients::wrt`] with a handle of
+/// another tape is an error, not another value's gradient.
 #[derive(Clone, Debug)]
 pub struct TensorGradients {
     grads: Vec<Tensor>,
+    tape_id: u64,
 }
 
 impl TensorGradients {
-    /// The gradient with respect to `v`.
+    /// The gradient with respect to `v`. Panics on a handle of another
+    /// tape; see [`TensorGradients::try_wrt`].
+    ///
+    /// ```
+    /// use maya::{Tensor, TensorTape};
+    /// let (t, other) = (TensorTape::new(), TensorTape::new());
+    /// let x = t.var(Tensor::from_data(vec![3.0], vec![1]));
+    /// let g = t.grad(x.square().sum());
+    /// assert_eq!(g.wrt(&x).data, vec![6.0]);
+    /// let y = other.var(Tensor::from_data(vec![3.0], vec![1]));
+    /// assert!(g.try_wrt(&y).is_err());
+    /// ```
+    #[track_caller]
     pub fn wrt(&self, v: &TVar<'_>) -> &Tensor {
-        &self.grads[v.idx]
+        self.try_wrt(v).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`TensorGradients::wrt`], returning [`Error::ForeignHandle`] for a
+    /// handle of another tape.
+    pub fn try_wrt(&self, v: &TVar<'_>) -> Result<&Tensor> {
+        if v.tape.id != self.tape_id {
+            return Err(Error::ForeignHandle {
+                op: "TensorGradients::wrt",
+            });
+        }
+        Ok(&self.grads[v.idx])
     }
 
     /// Takes the gradients out, indexed by value.
@@ -59,7 +86,10 @@ impl TensorTape {
             .zip(&inner.values)
             .map(|(g, v)| g.unwrap_or_else(|| Tensor::zeros(&v.shape)))
             .collect();
-        Ok(TensorGradients { grads })
+        Ok(TensorGradients {
+            grads,
+            tape_id: self.id,
+        })
     }
 
     /// Gradients of the one-element `loss` with respect to `wrt` only, in
@@ -229,7 +259,7 @@ fn sweep(
         if node.outputs.start > last {
             continue;
         }
-        backprop_node(inner, node, &mut grads, &mut pool);
+        backprop_node(inner, node, &mut grads, &mut pool)?;
         if tape.checked.get() {
             check_node(inner, n, node, &grads)?;
         }
@@ -247,10 +277,15 @@ fn sweep(
 }
 
 /// Runs one node's vjp, accumulating into its inputs' gradients.
-fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>], pool: &mut Pool) {
+fn backprop_node(
+    inner: &Inner,
+    node: &Node,
+    grads: &mut [Option<Tensor>],
+    pool: &mut Pool,
+) -> Result<()> {
     let outs = node.outputs.clone();
     if grads[outs.clone()].iter().all(Option::is_none) {
-        return;
+        return Ok(());
     }
     let (lower, upper) = grads.split_at_mut(outs.start);
     let zero_outs: Vec<Option<Tensor>> = upper[..outs.len()]
@@ -284,10 +319,15 @@ fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>], pool:
         };
         taken.push(g.unwrap_or_else(|| pool.zeros(&inputs[k].shape)));
     }
+    let needs: Vec<bool> = node
+        .inputs
+        .iter()
+        .map(|&i| inner.requires_grad[i])
+        .collect();
     {
         let mut slots: Vec<&mut Tensor> = taken.iter_mut().collect();
         node.kernel
-            .vjp(&inputs, &outputs, &grad_outputs, &mut slots);
+            .vjp(&inputs, &outputs, &grad_outputs, &mut slots, &needs)?;
     }
     drop(grad_outputs);
     for z in zero_outs.into_iter().flatten() {
@@ -312,6 +352,7 @@ fn backprop_node(inner: &Inner, node: &Node, grads: &mut [Option<Tensor>], pool:
         }
         pool.give(g);
     }
+    Ok(())
 }
 
 /// Checked mode: fails on the first node whose input gradients went

@@ -1,13 +1,14 @@
 //! `TensorTape` and `TVar`: recording kernels and their values.
 
-use super::kernel::Kernel;
+use super::kernel::{Kernel, Recorded, RecordedKernel};
 use crate::error::{Error, Pass, Result};
 use crate::tensor::Tensor;
 use std::cell::{Cell, Ref, RefCell};
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub(super) struct Node {
-    pub kernel: Box<dyn Kernel>,
+    pub kernel: Box<dyn RecordedKernel>,
     pub inputs: Vec<usize>,
     pub outputs: Range<usize>,
 }
@@ -32,10 +33,23 @@ pub(super) struct Inner {
 /// // ∂loss/∂A = 1 Bᵀ: row i of the gradient is the row sums of B.
 /// assert_eq!(g[a.idx()].data, vec![15.0, 19.0, 23.0, 15.0, 19.0, 23.0]);
 /// ```
-#[derive(Default)]
 pub struct TensorTape {
     pub(super) inner: RefCell<Inner>,
     pub(super) checked: Cell<bool>,
+    /// A process-unique identity, carried by the gradient tables this tape
+    /// computes so that they can tell a foreign handle.
+    pub(super) id: u64,
+}
+
+impl Default for TensorTape {
+    fn default() -> TensorTape {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        TensorTape {
+            inner: RefCell::default(),
+            checked: Cell::new(false),
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+        }
+    }
 }
 
 /// A tensor recorded on a [`TensorTape`]: a `Copy` handle (tape and index).
@@ -95,6 +109,12 @@ impl TensorTape {
         self.inner.borrow().first_bad.clone()
     }
 
+    /// This tape's identity (unique in the process), as carried by its
+    /// gradient tables.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     /// A new input: a value whose gradient is computed.
     pub fn var(&self, value: Tensor) -> TVar<'_> {
         self.push_leaf(value, true)
@@ -131,16 +151,17 @@ impl TensorTape {
     }
 
     /// [`TensorTape::apply`], returning the kernel's error instead.
-    pub fn try_apply(&self, mut kernel: impl Kernel, inputs: &[TVar<'_>]) -> Result<Vec<TVar<'_>>> {
+    pub fn try_apply<K: Kernel>(&self, kernel: K, inputs: &[TVar<'_>]) -> Result<Vec<TVar<'_>>> {
         let name = kernel.name();
         if inputs.iter().any(|v| !std::ptr::eq(v.tape, self)) {
             return Err(Error::ForeignHandle { op: name });
         }
         let ids: Vec<usize> = inputs.iter().map(|v| v.idx).collect();
-        let outputs = {
+        let (outputs, saved) = {
             let inner = self.inner.borrow();
             let refs: Vec<&Tensor> = ids.iter().map(|&i| &inner.values[i]).collect();
-            kernel.forward(&refs)?
+            let needs: Vec<bool> = ids.iter().map(|&i| inner.requires_grad[i]).collect();
+            kernel.forward(&refs, &needs)?
         };
         let mut inner = self.inner.borrow_mut();
         let node = inner.nodes.len();
@@ -162,7 +183,7 @@ impl TensorTape {
             .extend(std::iter::repeat_n(requires_grad, n_out));
         if requires_grad {
             inner.nodes.push(Node {
-                kernel: Box::new(kernel),
+                kernel: Box::new(Recorded { kernel, saved }),
                 inputs: ids,
                 outputs: start..start + n_out,
             });

@@ -14,11 +14,13 @@ pub(crate) struct LinComb {
 }
 
 impl Kernel for LinComb {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "lincomb"
     }
 
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let shape = &inputs[0].shape;
         let mut y = Tensor::zeros(shape);
         for (x, &c) in inputs.iter().zip(&self.coeffs) {
@@ -27,16 +29,18 @@ impl Kernel for LinComb {
                 *y += c * x;
             }
         }
-        Ok(vec![y])
+        Ok((vec![y], ()))
     }
 
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let gy = grad_outputs[0];
         for ((g, x), &c) in grad_inputs.iter_mut().zip(inputs).zip(&self.coeffs) {
             if x.shape == gy.shape {
@@ -51,6 +55,7 @@ impl Kernel for LinComb {
                 accumulate_broadcast(g, &scaled);
             }
         }
+        Ok(())
     }
 }
 

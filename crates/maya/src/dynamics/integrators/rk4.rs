@@ -26,11 +26,13 @@ pub(crate) struct Rk4 {
 }
 
 impl Kernel for Rk4 {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "rk4_step"
     }
 
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let (p, v) = (inputs[0], inputs[1]);
         let a = check_state(self.name(), p, v, inputs[2])?;
         let (dt, h) = (self.dt, 0.5 * self.dt * self.dt);
@@ -42,16 +44,18 @@ impl Kernel for Rk4 {
                 v1[i] += dt * a[i];
             }
         });
-        Ok(vec![p1, v1])
+        Ok((vec![p1, v1], ()))
     }
 
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let (dt, h) = (self.dt, 0.5 * self.dt * self.dt);
         let (gp1, gv1) = (&grad_outputs[0].data, &grad_outputs[1].data);
         let [grad_p, grad_v, grad_a] = grad_inputs else {
@@ -75,6 +79,7 @@ impl Kernel for Rk4 {
         if let Some(full) = full {
             accumulate_broadcast(grad_a, &full);
         }
+        Ok(())
     }
 }
 

@@ -16,11 +16,13 @@ pub(crate) struct SemiImplicitEuler {
 }
 
 impl Kernel for SemiImplicitEuler {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "semi_implicit_euler_step"
     }
 
-    fn forward(&mut self, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let (p, v) = (inputs[0], inputs[1]);
         let a = check_state(self.name(), p, v, inputs[2])?;
         let dt = self.dt;
@@ -32,16 +34,18 @@ impl Kernel for SemiImplicitEuler {
                 p1[i] += dt * v1[i];
             }
         });
-        Ok(vec![p1, v1])
+        Ok((vec![p1, v1], ()))
     }
 
     fn vjp(
         &self,
+        _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-    ) {
+        _needs_grad: &[bool],
+    ) -> Result<()> {
         let dt = self.dt;
         let (gp1, gv1) = (&grad_outputs[0].data, &grad_outputs[1].data);
         let [grad_p, grad_v, grad_a] = grad_inputs else {
@@ -70,6 +74,7 @@ impl Kernel for SemiImplicitEuler {
         if let Some(full) = full {
             accumulate_broadcast(grad_a, &full);
         }
+        Ok(())
     }
 }
 

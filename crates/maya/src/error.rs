@@ -193,4 +193,25 @@ pub enum Error {
         /// Their names, in order.
         names: String,
     },
+    /// A combination that is not supported, with the reason.
+    #[error("{what}: {reason}")]
+    Unsupported {
+        /// What was asked for.
+        what: &'static str,
+        /// Why it cannot be done, and what to do instead.
+        reason: &'static str,
+    },
+    /// A spring whose endpoints coincide although its rest length is not
+    /// zero: it has no direction to push along.
+    #[error("spring {spring} joins particles {a} and {b}, which coincide, with rest length {rest}: a spring needs distinct endpoints unless its rest length is 0")]
+    CoincidentParticles {
+        /// The spring's index.
+        spring: usize,
+        /// Its first particle.
+        a: usize,
+        /// Its second particle.
+        b: usize,
+        /// Its rest length (m).
+        rest: f64,
+    },
 }

@@ -345,8 +345,16 @@ fn particle_forces_gradcheck_each_and_all() {
 }
 
 #[test]
-fn particle_rollout_gradcheck_both_integrators() {
-    for integrator in [Integrator::SemiImplicitEuler, Integrator::Euler] {
+fn particle_rollout_gradcheck_every_integrator() {
+    // Every scheme of the one step kernel: the one-stage fused path and the
+    // multi-stage path (Verlet: 2 stages, RK4: 4), w.r.t. the state, the
+    // masses and every force parameter.
+    for integrator in [
+        Integrator::SemiImplicitEuler,
+        Integrator::Euler,
+        Integrator::VelocityVerlet,
+        Integrator::Rk4,
+    ] {
         for shape in [&[5, 3][..], &[2, 5, 2]] {
             let inputs = particle_inputs(shape, shape.len() == 3);
             check(|_t, x| rollout_loss(x, ALL, integrator, 3), &inputs);

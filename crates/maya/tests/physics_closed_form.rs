@@ -131,3 +131,42 @@ fn velocity_verlet_energy_stays_bounded_where_euler_grows() {
     );
     assert!(growth[growth.len() - 1] > 1e6);
 }
+
+/// RK4 and velocity Verlet on a harmonic oscillator (one particle on a
+/// spring of rest length 0 to a fixed heavy partner): after one period
+/// T = 2π/ω the velocity returns to 0. Its error is the phase error times
+/// ω: O(dt⁴) for RK4 and O(dt²) for Verlet, so halving dt divides it by
+/// ~16 and ~4.
+#[test]
+fn higher_order_schemes_converge_at_their_order() {
+    use maya::dynamics::{Integrator, ParticleSystem, SpringNetwork};
+    let err = |integrator: Integrator, steps: usize| {
+        let t = TensorTape::new();
+        // Particle 1 is 1e12 times heavier: it stays put; ω² = k/m = 4.
+        let m = t.constant(Tensor::from_data(vec![1.0, 1e12], vec![2]));
+        let period = std::f64::consts::PI; // 2π/ω with ω = 2
+        let net = SpringNetwork::new(2, vec![(0, 1)]).unwrap();
+        let sys = ParticleSystem::new(m, period / steps as f64)
+            .with_springs(
+                net,
+                t.constant(Tensor::from_data(vec![4.0], vec![1])),
+                t.constant(Tensor::zeros(&[1])),
+                None,
+            )
+            .with_integrator(integrator);
+        let p0 = t.constant(Tensor::from_data(vec![1.0, 0.0, 0.0, 0.0], vec![2, 2]));
+        let v0 = t.constant(Tensor::zeros(&[2, 2]));
+        let (_, v) = sys.rollout_final(&p0, &v0, steps).unwrap();
+        v.value().data[0].abs()
+    };
+    let (r1, r2) = (err(Integrator::Rk4, 40), err(Integrator::Rk4, 80));
+    assert!(
+        r1 < 1e-4 && (12.0..20.0).contains(&(r1 / r2)),
+        "RK4 {r1} {r2}"
+    );
+    let (v1, v2) = (
+        err(Integrator::VelocityVerlet, 40),
+        err(Integrator::VelocityVerlet, 80),
+    );
+    assert!((3.0..5.0).contains(&(v1 / v2)), "Verlet {v1} {v2}");
+}

@@ -51,7 +51,11 @@ pub mod pairs;
 mod penalty;
 
 pub use friction::{friction_force, friction_force_vjp};
-pub use pairs::{ContactPoint, Feature, Ground};
+pub use pairs::{ContactPoint, Feature};
+
+/// The ground of a rigid world: a [`HalfPlane`](crate::geometry::HalfPlane)
+/// (the same type as a particle system's ground).
+pub type Ground = crate::geometry::HalfPlane;
 pub use penalty::{
     damping_for_restitution, normal_force, normal_force_vjp, restitution_from_damping, Penalty,
 };

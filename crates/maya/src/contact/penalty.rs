@@ -24,7 +24,7 @@
 //! is what makes e follow the formula exactly (a clamped damper ends the
 //! contact earlier and bounces higher).
 
-use crate::rigid::math::Real;
+use crate::geometry::math::Real;
 
 /// How penetration depth d (m) turns into spring force: ψ(d) in
 /// fₙ = k ψ(d) − c ψ′(d) vₙ.

@@ -1,15 +1,33 @@
 //! Particle systems: state `[N, D]` (or `[B, N, D]` for B environments),
-//! masses, and composable [forces](super::forces), advanced by one fused
-//! kernel per step (see `particle_step.rs` for the kernel and its adjoint).
+//! masses, the built-in forces and any [`Element`]s, stepped by the one
+//! step kernel of [`physics`](crate::physics) under the chosen scheme.
 
-use super::forces::{Drag, Force, Gravity, Ground};
-use super::fused::Builtin;
-use super::integrators::check_dt;
-use super::particle_step::{check_masses, Integrator, ParticleStep, StepSpec};
+use super::forces::BuiltinForces;
 use super::springs::SpringNetwork;
 use crate::error::Result;
+use crate::geometry::HalfPlane;
+use crate::physics::{
+    check_masses, check_param_count, rollout, DynElement, Element, Euler, Explicit, MassModel,
+    Model, Record, Rk4, SemiImplicitEuler, StepSpec, Stepper, Trajectory, VelocityVerlet,
+};
 use crate::tape::TVar;
 use std::sync::Arc;
+
+/// The time-stepping scheme of a [`ParticleSystem`] (see
+/// [`Scheme`](crate::physics::Scheme) for the equations).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Integrator {
+    /// v' = v + dt·a, p' = p + dt·v' (symplectic, first order). The default:
+    /// stable for stiff contact and springs at one force evaluation a step.
+    #[default]
+    SemiImplicitEuler,
+    /// p' = p + dt·v, v' = v + dt·a (not symplectic; energy grows).
+    Euler,
+    /// Velocity Verlet: second order, two force evaluations a step.
+    VelocityVerlet,
+    /// Classical RK4: fourth order, four force evaluations a step.
+    Rk4,
+}
 
 /// A system of particles: masses, forces with their parameters (tape
 /// values), a time step and an integrator. Each [`step`](Self::step) is one
@@ -40,8 +58,10 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct ParticleSystem<'t> {
     pub(crate) masses: TVar<'t>,
-    forces: Vec<Arc<dyn Force>>,
-    params: Vec<Vec<TVar<'t>>>,
+    gravity: Option<TVar<'t>>,
+    drag: Option<TVar<'t>>,
+    ground: Option<(HalfPlane, TVar<'t>)>,
+    elements: Vec<(Arc<dyn DynElement>, Vec<TVar<'t>>)>,
     dt: f64,
     integrator: Integrator,
 }
@@ -59,38 +79,58 @@ impl<'t> ParticleSystem<'t> {
     /// [`Self::new`], returning [`Error::Parameter`](crate::Error::Parameter) for a non-positive or
     /// non-finite `dt` or mass.
     pub fn try_new(masses: TVar<'t>, dt: f64) -> Result<ParticleSystem<'t>> {
-        check_dt(dt)?;
-        masses.with_value(check_masses)?;
+        super::integrators::check_dt(dt)?;
+        masses.with_value(|m| check_masses("mass", m))?;
         Ok(ParticleSystem {
             masses,
-            forces: Vec::new(),
-            params: Vec::new(),
+            gravity: None,
+            drag: None,
+            ground: None,
+            elements: Vec::new(),
             dt,
             integrator: Integrator::default(),
         })
     }
 
-    /// Adds a force with its parameters (tape values, in the order of
-    /// [`Force::param_shapes`]).
-    pub fn with_force(mut self, force: impl Force, params: &[TVar<'t>]) -> ParticleSystem<'t> {
-        self.forces.push(Arc::new(force));
-        self.params.push(params.to_vec());
+    /// Adds an [`Element`] with its parameters (tape values, in the order
+    /// of [`Element::param_names`]). Panics on a wrong number of
+    /// parameters; see [`Self::try_with_force`].
+    #[track_caller]
+    pub fn with_force(self, element: impl Element, params: &[TVar<'t>]) -> ParticleSystem<'t> {
+        self.try_with_force(element, params)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Self::with_force`], returning [`Error::ParamCount`](crate::Error::ParamCount)
+    /// (naming the element and its parameters) for a wrong number of
+    /// parameters.
+    pub fn try_with_force(
+        mut self,
+        element: impl Element,
+        params: &[TVar<'t>],
+    ) -> Result<ParticleSystem<'t>> {
+        check_param_count(&element, params.len())?;
+        self.elements.push((Arc::new(element), params.to_vec()));
+        Ok(self)
+    }
+
+    /// Sets gravity F = m·g, `g` of shape `[D]` (m/s²), replacing any.
+    pub fn with_gravity(mut self, g: TVar<'t>) -> ParticleSystem<'t> {
+        self.gravity = Some(g);
         self
     }
 
-    /// Adds gravity F = m·g, `g` of shape `[D]` (m/s²).
-    pub fn with_gravity(self, g: TVar<'t>) -> ParticleSystem<'t> {
-        self.with_force(Gravity, &[g])
+    /// Sets linear drag F = −c·v, `c` of shape `[]` (kg/s), replacing any.
+    pub fn with_drag(mut self, c: TVar<'t>) -> ParticleSystem<'t> {
+        self.drag = Some(c);
+        self
     }
 
-    /// Adds linear drag F = −c·v, `c` of shape `[]` (kg/s).
-    pub fn with_drag(self, c: TVar<'t>) -> ParticleSystem<'t> {
-        self.with_force(Drag, &[c])
-    }
-
-    /// Adds penalty contact with `ground`, stiffness `k` of shape `[]` (N/m).
-    pub fn with_ground(self, ground: Ground, k: TVar<'t>) -> ParticleSystem<'t> {
-        self.with_force(ground, &[k])
+    /// Sets penalty contact with `ground`, F = k·relu(h − n·p)·n, stiffness
+    /// `k` of shape `[]` (N/m), replacing any.
+    pub fn with_ground(mut self, ground: HalfPlane, k: TVar<'t>) -> ParticleSystem<'t> {
+        self.ground = Some((ground, k));
+        self
     }
 
     /// Adds the springs of `network`, with stiffness `k` (N/m), rest length
@@ -124,31 +164,37 @@ impl<'t> ParticleSystem<'t> {
         self.masses
     }
 
-    pub(crate) fn spec(&self) -> StepSpec {
-        StepSpec {
-            forces: self.forces.clone().into(),
-            n_params: self.params.iter().map(Vec::len).collect::<Vec<_>>().into(),
-            dt: self.dt,
-            integrator: self.integrator,
-            mass_grad: self.masses.requires_grad(),
-            param_grad: self
-                .params
-                .iter()
-                .flatten()
-                .map(TVar::requires_grad)
-                .collect::<Vec<_>>()
-                .into(),
-            check_masses: true,
-            fast: Builtin::detect(&self.forces).map(Arc::new),
-            inv_mass: None,
+    fn builtins(&self) -> BuiltinForces {
+        BuiltinForces {
+            gravity: self.gravity.is_some(),
+            drag: self.drag.is_some(),
+            ground: self.ground.map(|(g, _)| g),
         }
     }
 
     /// The step's inputs after p and v: masses, then every parameter.
     pub(crate) fn inputs_after_state(&self) -> Vec<TVar<'t>> {
         let mut xs = vec![self.masses];
-        xs.extend(self.params.iter().flatten().copied());
+        xs.extend(self.gravity);
+        xs.extend(self.drag);
+        xs.extend(self.ground.map(|(_, k)| k));
+        xs.extend(self.elements.iter().flat_map(|(_, p)| p.iter().copied()));
         xs
+    }
+
+    fn spec(&self) -> StepSpec<BuiltinForces> {
+        StepSpec {
+            model: MassModel::Particle,
+            local: self.builtins(),
+            elements: self
+                .elements
+                .iter()
+                .map(|(e, p)| (Arc::clone(e), p.len()))
+                .collect(),
+            dt: self.dt,
+            inv_mass: None,
+            check_masses: true,
+        }
     }
 
     /// One step from `(p, v)`: one fused tape node. Panics on bad shapes;
@@ -161,15 +207,97 @@ impl<'t> ParticleSystem<'t> {
     /// [`Self::step`], returning an error for mismatched shapes, a bad mass
     /// or a foreign handle.
     pub fn try_step(&self, p: &TVar<'t>, v: &TVar<'t>) -> Result<(TVar<'t>, TVar<'t>)> {
+        let (stepper, rest) = self.stepper(&())?;
         let mut xs = vec![*p, *v];
-        xs.extend(self.inputs_after_state());
-        let out = p.tape().try_apply(
-            ParticleStep {
-                spec: self.spec(),
-                step: None,
-            },
-            &xs,
-        )?;
+        xs.extend(rest);
+        p.same_tape(v, "ParticleSystem::step")?;
+        let out = stepper.record(p.tape(), &xs, 0)?;
         Ok((out[0], out[1]))
+    }
+
+    /// Runs `steps` steps from `(p0, v0)` and returns every state, each a
+    /// tape value (one fused node per step): [`rollout`](crate::physics::rollout) with
+    /// [`Record::All`].
+    ///
+    /// Errors with [`Error::NonFinite`](crate::Error::NonFinite) (naming
+    /// the particle and the step t ≥ 1 whose state first went non-finite),
+    /// or for bad shapes.
+    ///
+    /// ```
+    /// use maya::dynamics::ParticleSystem;
+    /// use maya::{Tensor, TensorTape};
+    /// let t = TensorTape::new();
+    /// let sys = ParticleSystem::new(t.constant(Tensor::ones(&[1])), 0.1)
+    ///     .with_gravity(t.constant(Tensor::from_data(vec![0.0, -10.0], vec![2])));
+    /// let p0 = t.constant(Tensor::zeros(&[1, 2]));
+    /// let v0 = t.var(Tensor::from_data(vec![1.0, 0.0], vec![1, 2]));
+    /// let traj = sys.rollout(&p0, &v0, 10).unwrap();
+    /// assert_eq!(traj.positions.len(), 11);
+    /// ```
+    pub fn rollout(&self, p0: &TVar<'t>, v0: &TVar<'t>, steps: usize) -> Result<Trajectory<'t>> {
+        rollout(self, (*p0, *v0), &(), steps, Record::All)
+    }
+
+    /// Runs `steps` steps and returns the final state ([`Record::Last`]).
+    /// When nothing in the system needs a gradient, the steps run without
+    /// recording anything. Errors as [`Self::rollout`].
+    pub fn rollout_final(
+        &self,
+        p0: &TVar<'t>,
+        v0: &TVar<'t>,
+        steps: usize,
+    ) -> Result<(TVar<'t>, TVar<'t>)> {
+        Ok(rollout(self, (*p0, *v0), &(), steps, Record::Last)?.last())
+    }
+
+    /// Runs `steps` steps in checkpointed segments of `segment` steps
+    /// (default ⌈√steps⌉) and returns the final state
+    /// ([`Record::Checkpointed`]). Gradients are identical to
+    /// [`Self::rollout_final`]'s; errors as [`Self::rollout`], with the
+    /// global step number.
+    ///
+    /// ```
+    /// use maya::dynamics::ParticleSystem;
+    /// use maya::{Tensor, TensorTape};
+    /// let t = TensorTape::new();
+    /// let c = t.scalar(0.5);
+    /// let sys = ParticleSystem::new(t.constant(Tensor::ones(&[3])), 0.01).with_drag(c);
+    /// let p0 = t.constant(Tensor::zeros(&[3, 2]));
+    /// let v0 = t.var(Tensor::ones(&[3, 2]));
+    /// let (p, _) = sys.rollout_checkpointed(&p0, &v0, 1000, None).unwrap();
+    /// assert!(t.len() < 200); // ~√1000 segments, not 1000 states
+    /// let g = t.grad_wrt(p.sum(), &[c]);
+    /// assert!(g[0].item() < 0.0);
+    /// ```
+    pub fn rollout_checkpointed(
+        &self,
+        p0: &TVar<'t>,
+        v0: &TVar<'t>,
+        steps: usize,
+        segment: Option<usize>,
+    ) -> Result<(TVar<'t>, TVar<'t>)> {
+        Ok(rollout(
+            self,
+            (*p0, *v0),
+            &(),
+            steps,
+            Record::Checkpointed { segment },
+        )?
+        .last())
+    }
+}
+
+impl<'t> Model<'t> for ParticleSystem<'t> {
+    type Params = ();
+
+    fn stepper(&self, _params: &()) -> Result<(Arc<dyn Stepper>, Vec<TVar<'t>>)> {
+        let spec = self.spec();
+        let stepper: Arc<dyn Stepper> = match self.integrator {
+            Integrator::SemiImplicitEuler => Arc::new(Explicit::<_, SemiImplicitEuler>::new(spec)),
+            Integrator::Euler => Arc::new(Explicit::<_, Euler>::new(spec)),
+            Integrator::VelocityVerlet => Arc::new(Explicit::<_, VelocityVerlet>::new(spec)),
+            Integrator::Rk4 => Arc::new(Explicit::<_, Rk4>::new(spec)),
+        };
+        Ok((stepper, self.inputs_after_state()))
     }
 }

@@ -12,9 +12,17 @@
 //! - damping part f_c = c(w·d)d/r with r = d·d: ∂L/∂c += (w·d)(ḡ·d)/r,
 //!   ∂L/∂w += c(ḡ·d)d/r, ∂L/∂d += c[(ḡ·d)w + (w·d)ḡ − 2(w·d)(ḡ·d)d/r]/r;
 //! - then ∂L/∂p_b += ∂L/∂d, ∂L/∂p_a −= ∂L/∂d (and the same for v with w).
+//!
+//! Coincident endpoints (l = 0): a spring of rest length 0 exerts no force
+//! there (its force k·d is 0); one of rest length L > 0 has no direction to
+//! push along, an [`Error::Parameter`] naming the spring and the particles.
+//!
+//! For implicit schemes, the Jacobian of f in d is
+//! K = k[(1 − L/l)·I + (L/l³)·d dᵀ] + c/r·[d wᵀ + (w·d)·I − 2(w·d)·d dᵀ/r]
+//! and in w, C = c·d dᵀ/r; the potential is ½k(l − L)² (undamped springs).
 
-use super::forces::{Force, Span, SpanGrads};
 use crate::error::{Error, Result};
+use crate::physics::{Element, NodeGrads, Nodes, Triplets};
 use crate::tensor::Tensor;
 
 /// The topology of a spring network: spring s joins particles `a[s]` and
@@ -161,22 +169,62 @@ impl SpringNetwork {
     }
 }
 
-impl Force for SpringNetwork {
+/// The geometry of spring `sp`: d = p_b − p_a, w = v_b − v_a, r = |d|²;
+/// errors for coincident endpoints with a non-zero rest length.
+#[inline(always)]
+fn spring_geometry(
+    net: &SpringNetwork,
+    s: &Nodes,
+    sp: usize,
+    rest: f64,
+    dv: &mut [f64; 8],
+    w: &mut [f64; 8],
+) -> Result<f64> {
+    let (ia, ib, d) = (net.a[sp], net.b[sp], s.dim);
+    let mut l2 = 0.0;
+    for q in 0..d {
+        dv[q] = s.q[ib * d + q] - s.q[ia * d + q];
+        w[q] = s.v[ib * d + q] - s.v[ia * d + q];
+        l2 += dv[q] * dv[q];
+    }
+    if l2 == 0.0 && rest != 0.0 {
+        return Err(Error::CoincidentParticles {
+            spring: sp,
+            a: ia,
+            b: ib,
+            rest,
+        });
+    }
+    Ok(l2)
+}
+
+/// (1 − L/l) with the limit 1 at l = L = 0.
+#[inline(always)]
+fn stretch_ratio(l: f64, rest: f64) -> f64 {
+    if rest == 0.0 {
+        1.0
+    } else {
+        1.0 - rest / l
+    }
+}
+
+impl Element for SpringNetwork {
+    type Saved = ();
+
     fn name(&self) -> &'static str {
         "springs"
     }
 
-    fn param_shapes(&self, _n: usize, _d: usize) -> Vec<Vec<usize>> {
-        let s = vec![self.len()];
+    fn param_names(&self) -> &'static [&'static str] {
         if self.damped {
-            vec![s.clone(), s.clone(), s]
+            &["spring stiffness", "spring rest length", "spring damping"]
         } else {
-            vec![s.clone(), s]
+            &["spring stiffness", "spring rest length"]
         }
     }
 
-    fn is_local(&self) -> bool {
-        false
+    fn param_shapes(&self, _n: usize, _spatial: usize) -> Vec<Vec<usize>> {
+        vec![vec![self.len()]; 2 + self.damped as usize]
     }
 
     fn check(&self, n: usize, d: usize) -> Result<()> {
@@ -188,75 +236,82 @@ impl Force for SpringNetwork {
             });
         }
         if n != self.n {
-            return Err(Error::Index {
+            return Err(Error::Shape {
                 op: "springs",
-                index: self.n,
-                len: n,
+                lhs: vec![self.n],
+                rhs: vec![n],
+                hint: "the spring network was built for another number of particles",
             });
         }
         Ok(())
     }
 
-    fn accumulate(&self, s: &Span, params: &[&[f64]], f: &mut [f64]) {
+    fn force(&self, s: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
         let damping = params.get(2);
-        let mut dv = [0.0; 8];
-        let mut w = [0.0; 8];
+        let (mut dv, mut w) = ([0.0; 8], [0.0; 8]);
         for sp in 0..self.a.len() {
-            let (ia, ib) = (self.a[sp], self.b[sp]);
-            let mut l2 = 0.0;
-            for q in 0..d {
-                dv[q] = s.p[ib * d + q] - s.p[ia * d + q];
-                l2 += dv[q] * dv[q];
+            let l2 = spring_geometry(self, s, sp, rest[sp], &mut dv, &mut w)?;
+            if l2 == 0.0 {
+                continue; // rest length 0 at l = 0: no force
             }
             let l = l2.sqrt();
-            let m = k[sp] * (l - rest[sp]) / l;
+            let m = k[sp] * stretch_ratio(l, rest[sp]);
             let mut damp = 0.0;
             if let Some(c) = damping {
-                let mut wd = 0.0;
-                for q in 0..d {
-                    w[q] = s.v[ib * d + q] - s.v[ia * d + q];
-                    wd += w[q] * dv[q];
-                }
+                let wd: f64 = (0..d).map(|q| w[q] * dv[q]).sum();
                 damp = c[sp] * wd / l2;
             }
+            let (ia, ib) = (self.a[sp], self.b[sp]);
             for q in 0..d {
                 let fq = m * dv[q] + damp * dv[q];
                 f[ia * d + q] += fq;
                 f[ib * d + q] -= fq;
             }
         }
+        Ok(())
     }
 
-    fn vjp(&self, s: &Span, params: &[&[f64]], grad_f: &[f64], g: &mut SpanGrads) {
+    fn vjp(
+        &self,
+        _: &(),
+        s: &Nodes,
+        params: &[&[f64]],
+        grad_f: &[f64],
+        g: &mut NodeGrads,
+    ) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
         let damping = params.get(2);
         let (mut dv, mut gf, mut w, mut gd) = ([0.0; 8], [0.0; 8], [0.0; 8], [0.0; 8]);
         for sp in 0..self.a.len() {
+            let l2 = spring_geometry(self, s, sp, rest[sp], &mut dv, &mut w)?;
             let (ia, ib) = (self.a[sp], self.b[sp]);
-            let (mut l2, mut gfd) = (0.0, 0.0);
+            if l2 == 0.0 {
+                // f = k·d near l = L = 0: ∂f/∂d = k·I, ∂f/∂k = d = 0.
+                for q in 0..d {
+                    let gq = k[sp] * (grad_f[ia * d + q] - grad_f[ib * d + q]);
+                    g.q[ib * d + q] += gq;
+                    g.q[ia * d + q] -= gq;
+                }
+                continue;
+            }
+            let mut gfd = 0.0;
             for q in 0..d {
-                dv[q] = s.p[ib * d + q] - s.p[ia * d + q];
                 gf[q] = grad_f[ia * d + q] - grad_f[ib * d + q];
-                l2 += dv[q] * dv[q];
                 gfd += gf[q] * dv[q];
             }
             let l = l2.sqrt();
             let (ks, ls) = (k[sp], rest[sp]);
-            g.params[0][sp] += gfd * (l - ls) / l;
+            g.params[0][sp] += gfd * stretch_ratio(l, ls);
             g.params[1][sp] -= ks * gfd / l;
-            let m = ks * (1.0 - ls / l);
+            let m = ks * stretch_ratio(l, ls);
             let qd = ks * ls / (l * l2) * gfd;
             for q in 0..d {
                 gd[q] = m * gf[q] + qd * dv[q];
             }
             if let Some(c) = damping {
                 let cs = c[sp];
-                let mut wd = 0.0;
-                for q in 0..d {
-                    w[q] = s.v[ib * d + q] - s.v[ia * d + q];
-                    wd += w[q] * dv[q];
-                }
+                let wd: f64 = (0..d).map(|q| w[q] * dv[q]).sum();
                 g.params[2][sp] += wd * gfd / l2;
                 for q in 0..d {
                     let gw = cs * gfd * dv[q] / l2;
@@ -266,9 +321,80 @@ impl Force for SpringNetwork {
                 }
             }
             for q in 0..d {
-                g.p[ib * d + q] += gd[q];
-                g.p[ia * d + q] -= gd[q];
+                g.q[ib * d + q] += gd[q];
+                g.q[ia * d + q] -= gd[q];
             }
         }
+        Ok(())
+    }
+
+    fn jacobian(&self, s: &Nodes, params: &[&[f64]], s_v: f64, out: &mut Triplets) -> Result<()> {
+        let (k, rest, d) = (params[0], params[1], s.dim);
+        let damping = params.get(2);
+        let (mut dv, mut w) = ([0.0; 8], [0.0; 8]);
+        let mut blk = [[0.0; 8]; 8];
+        for sp in 0..self.a.len() {
+            let l2 = spring_geometry(self, s, sp, rest[sp], &mut dv, &mut w)?;
+            let (ks, ls) = (k[sp], rest[sp]);
+            // K_d (∂f/∂d) + s_v·C (∂f/∂w), f the force on a.
+            for r in 0..d {
+                for c in 0..d {
+                    blk[r][c] = if r == c {
+                        ks * if l2 == 0.0 {
+                            1.0
+                        } else {
+                            stretch_ratio(l2.sqrt(), ls)
+                        }
+                    } else {
+                        0.0
+                    };
+                    if l2 > 0.0 {
+                        blk[r][c] += ks * ls / (l2 * l2.sqrt()) * dv[r] * dv[c];
+                    }
+                }
+            }
+            if let (Some(c), true) = (damping, l2 > 0.0) {
+                let cs = c[sp];
+                let wd: f64 = (0..d).map(|q| w[q] * dv[q]).sum();
+                for r in 0..d {
+                    for cc in 0..d {
+                        let mut x = dv[r] * w[cc] - 2.0 * wd * dv[r] * dv[cc] / l2;
+                        if r == cc {
+                            x += wd;
+                        }
+                        blk[r][cc] += cs / l2 * x + s_v * cs * dv[r] * dv[cc] / l2;
+                    }
+                }
+            }
+            // F_a = f(d), F_b = −f(d), d = q_b − q_a: −∂F/∂q has +K on the
+            // diagonal blocks (a,a), (b,b) and −K off them.
+            let (ia, ib) = (self.a[sp] * d, self.b[sp] * d);
+            for r in 0..d {
+                for c in 0..d {
+                    let x = blk[r][c];
+                    out.push((ia + r, ia + c, x));
+                    out.push((ib + r, ib + c, x));
+                    out.push((ia + r, ib + c, -x));
+                    out.push((ib + r, ia + c, -x));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn potential(&self, s: &Nodes, params: &[&[f64]], _dt: f64) -> Option<f64> {
+        if self.damped {
+            return None;
+        }
+        let (k, rest, d) = (params[0], params[1], s.dim);
+        let mut e = 0.0;
+        for sp in 0..self.a.len() {
+            let (ia, ib) = (self.a[sp], self.b[sp]);
+            let l2: f64 = (0..d)
+                .map(|q| (s.q[ib * d + q] - s.q[ia * d + q]).powi(2))
+                .sum();
+            e += 0.5 * k[sp] * (l2.sqrt() - rest[sp]).powi(2);
+        }
+        Some(e)
     }
 }

@@ -39,13 +39,11 @@
 
 mod body;
 pub mod examples;
-mod mass;
-pub(crate) mod math;
-pub(crate) mod shape;
 mod step;
 mod world;
 
+pub use crate::geometry::{
+    mass_properties, try_mass_properties, unit_mass_properties, MassProperties, Polygon, Shape,
+};
 pub use body::{try_wrench_at_points, wrench_at_points, Material, RigidParams, RigidState};
-pub use mass::{mass_properties, try_mass_properties, unit_mass_properties, MassProperties};
-pub use shape::{Polygon, Shape};
 pub use world::World;

@@ -19,11 +19,11 @@
 //! The composed reference is `step_core::<Var>`: the same formulas run on
 //! the scalar tape; the tests hold the two to 1e-12 in value and gradient.
 
-use super::math::{add, cross, dot, perp, scale, sub, Real, V2};
-use super::shape::Shape;
 use crate::contact::pairs::{detect, geometry, geometry_vjp, Contact, Geometry, Pose};
 use crate::contact::{ContactPoint, Ground, Penalty};
 use crate::error::{Error, Result};
+use crate::geometry::math::{add, cross, dot, perp, scale, sub, Real, V2};
+use crate::geometry::Shape;
 use crate::tape::Kernel;
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -590,16 +590,16 @@ mod tests {
             Shape::circle(0.2),                                    // 4 on box 2's corner
             Shape::circle(0.2),                                    // 5 on box 2's top face
         ];
-        let ground = Ground::new([0.02, 1.0], [1.5, 0.0]);
+        let ground = Ground::through(&[0.02, 1.0], &[1.5, 0.0]);
         let rot = crate::contact::pairs::rot;
-        let gn = ground.normal();
+        let gn = ground.normal2();
         let on = |p: [f64; 2], n: [f64; 2], h: f64| [p[0] + n[0] * h, p[1] + n[1] * h];
         let c0 = on([0.0, 0.02 * 1.5], gn, 0.29);
         let c1 = on(c0, [0.6, 0.8], 0.3 + 0.25 - 0.012);
         let th2 = 0.02;
         // Box: its bottom-left vertex 5 mm into the ground.
         let u = rot(th2, [-0.5, -0.25]);
-        let h0 = ground.height_of([3.0 + u[0], u[1]]);
+        let h0 = ground.height_of(&[3.0 + u[0], u[1]]);
         let c2 = [3.0, (-0.005 - h0) / gn[1]];
         let n_top = rot(th2, [0.0, 1.0]);
         let top = |x: f64| {

@@ -2,11 +2,11 @@
 //! rigid-body simulation, and the API that records its steps on a tape.
 
 use super::body::{Material, RigidParams, RigidState};
-use super::mass::{try_mass_properties, unit_mass_properties, MassProperties};
-use super::shape::Shape;
 use super::step::StepConfig;
 use crate::contact::{ContactPoint, Ground, Penalty};
 use crate::error::{Error, Result};
+use crate::geometry::Shape;
+use crate::geometry::{try_mass_properties, unit_mass_properties, MassProperties};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
 use std::sync::Arc;

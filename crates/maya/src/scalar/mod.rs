@@ -2,6 +2,8 @@
 
 mod math;
 mod ops;
+mod real;
 mod tape;
 
+pub(crate) use real::Real;
 pub use tape::{Gradients, Tape, Var};

@@ -5,7 +5,7 @@
 //! p = (cₐ + c_b)/2 + n (r_b − rₐ)/2.
 
 use super::{centre, Geometry, Pose};
-use crate::rigid::math::{add, dot, scale, sub, Real};
+use crate::geometry::math::{add, dot, scale, sub, Real};
 
 pub(super) fn geometry<T: Real>(ra: f64, rb: f64, qa: Pose<T>, qb: Pose<T>) -> Geometry<T> {
     let (ca, cb) = (centre(&qa), centre(&qb));

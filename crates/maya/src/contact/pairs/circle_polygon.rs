@@ -7,8 +7,8 @@
 //! the circle's surface point and the polygon's.
 
 use super::{centre, rot, rot_t, Contact, Feature, Geometry, Pose};
-use crate::rigid::math::{add, axpy, dot, perp, rotate, scale, sub, Real};
-use crate::rigid::shape::Polygon;
+use crate::geometry::math::{add, axpy, dot, perp, rotate, scale, sub, Real};
+use crate::geometry::Polygon;
 
 pub(super) fn face<T: Real>(
     r: f64,

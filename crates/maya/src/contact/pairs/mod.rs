@@ -26,11 +26,11 @@ mod circle_polygon;
 mod ground;
 mod polygon_polygon;
 
-pub use ground::Ground;
-pub(crate) use ground::FLOOR;
+pub(crate) use crate::geometry::FLOOR;
 
-use crate::rigid::math::{Real, V2};
-use crate::rigid::Shape;
+pub(crate) use crate::geometry::math::{rot, rot_t};
+use crate::geometry::math::{Real, V2};
+use crate::geometry::{HalfPlane as Ground, Shape};
 
 /// Which features of two bodies touch (indices are vertex and edge numbers
 /// of the polygons' [`vertices`](crate::rigid::Polygon::vertices) and
@@ -248,18 +248,4 @@ pub(crate) fn detect(
             }
         }
     }
-}
-
-/// Rotates a body-frame vector by θ (f64 only).
-#[inline(always)]
-pub(crate) fn rot(theta: f64, u: [f64; 2]) -> [f64; 2] {
-    let (s, c) = theta.sin_cos();
-    [c * u[0] - s * u[1], s * u[0] + c * u[1]]
-}
-
-/// Inverse rotation R(θ)ᵀ v.
-#[inline(always)]
-pub(crate) fn rot_t(theta: f64, v: [f64; 2]) -> [f64; 2] {
-    let (s, c) = theta.sin_cos();
-    [c * v[0] + s * v[1], -s * v[0] + c * v[1]]
 }

@@ -7,8 +7,8 @@
 //! vertex is pushed out the nearest way.
 
 use super::{centre, rot, rot_t, Contact, Feature, Geometry, Pose};
-use crate::rigid::math::{add, axpy, dot, perp, rotate, sub, Real};
-use crate::rigid::shape::Polygon;
+use crate::geometry::math::{add, axpy, dot, perp, rotate, sub, Real};
+use crate::geometry::Polygon;
 
 pub(super) fn geometry<T: Real>(
     u: [f64; 2],

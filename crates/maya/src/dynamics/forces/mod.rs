@@ -1,140 +1,180 @@
-//! Forces on particles, composable in a
-//! [`ParticleSystem`](crate::dynamics::ParticleSystem).
+//! The built-in forces on particles (and on rigid bodies' centres):
+//! gravity, linear drag and penalty ground contact, composed statically
+//! into the step kernel's per-node loop by [`BuiltinForces`].
 //!
-//! A force is a tape-free description (the [`Force`] trait: its forward and
-//! its adjoint over raw slices) plus its parameters, which are tape values
-//! passed to the fused particle step as inputs. The step kernel sums every
-//! force of a system into one buffer and integrates, so a whole step is one
-//! tape node however many forces act.
-//!
-//! | force | F on particle i | parameters (per environment) |
+//! | force | F on node i | parameter (per environment) |
 //! |---|---|---|
-//! | [`Gravity`] | mᵢ·g | g: `[D]` |
-//! | [`Drag`] | −c·vᵢ | c: `[]` |
-//! | [`Ground`] | k·relu(h − n·pᵢ)·n | k: `[]` |
-//! | [`SpringNetwork`](crate::dynamics::SpringNetwork) | Σ over springs | k, L (, damping): `[S]` |
+//! | gravity | mᵢ·g | g: `[D]` (m/s²) |
+//! | drag | −c·vᵢ | c: `[]` (kg/s) |
+//! | ground | k·relu(h − n·qᵢ)·n | k: `[]` (N/m) |
 //!
-//! Each parameter may also carry a leading batch axis `[B, …]`, one value
-//! per environment, when the state is batched `[B, N, D]`.
+//! Each law and its adjoint are written once, below, per node. Other
+//! forces (springs, contact, your own) are [`Element`](crate::physics::Element)s.
 
-mod drag;
-mod gravity;
-mod ground;
+use crate::geometry::HalfPlane;
+use crate::physics::{LocalForces, LOCAL_PARAMS_MAX};
 
-pub use drag::Drag;
-pub use gravity::Gravity;
-pub use ground::Ground;
-
-use crate::error::Result;
-use std::any::Any;
-
-/// The particles a force acts on: a run of consecutive particles of one
-/// environment (all of them for a non-local force).
-pub struct Span<'a> {
-    /// Spatial dimension D.
-    pub dim: usize,
-    /// Positions, `len × D` row-major.
-    pub p: &'a [f64],
-    /// Velocities, `len × D`.
-    pub v: &'a [f64],
-    /// Masses, `len`.
-    pub m: &'a [f64],
+/// Which built-in forces act, in this order: gravity, drag, ground.
+#[derive(Clone, Debug, Default)]
+pub struct BuiltinForces {
+    /// F = m·g, parameter g `[D]`.
+    pub gravity: bool,
+    /// F = −c·v, parameter c `[]`.
+    pub drag: bool,
+    /// F = k·relu(h − n·q)·n against this plane, parameter k `[]`.
+    pub ground: Option<HalfPlane>,
 }
 
-impl Span<'_> {
-    /// Number of particles.
-    pub fn len(&self) -> usize {
-        self.m.len()
+impl BuiltinForces {
+    /// Offsets of (g, c, k) in the flat parameter-gradient accumulator.
+    #[inline(always)]
+    fn offsets(&self, spatial: usize) -> (usize, usize) {
+        let oc = if self.gravity { spatial } else { 0 };
+        (oc, oc + self.drag as usize)
     }
 
-    /// Whether the span holds no particle.
-    pub fn is_empty(&self) -> bool {
-        self.m.is_empty()
+    /// (g, c, k) from one environment's parameters.
+    #[inline(always)]
+    fn unpack<'a>(&self, params: &[&'a [f64]]) -> (&'a [f64], f64, f64) {
+        let mut it = params.iter();
+        let g: &[f64] = if self.gravity {
+            it.next().expect("g")
+        } else {
+            &[]
+        };
+        let c = if self.drag {
+            it.next().expect("c")[0]
+        } else {
+            0.0
+        };
+        let k = if self.ground.is_some() {
+            it.next().expect("k")[0]
+        } else {
+            0.0
+        };
+        (g, c, k)
     }
 }
 
-/// Gradients a force's adjoint accumulates into, for one [`Span`].
-pub struct SpanGrads<'a> {
-    /// ∂L/∂p, `len × D`.
-    pub p: &'a mut [f64],
-    /// ∂L/∂v, `len × D`.
-    pub v: &'a mut [f64],
-    /// ∂L/∂m, `len`.
-    pub m: &'a mut [f64],
-    /// ∂L/∂(each parameter), at the parameter's per-environment shape.
-    pub params: &'a mut [Vec<f64>],
-    /// Whether the masses need their gradient (a force may skip `m`).
-    pub needs_mass: bool,
-    /// Whether each parameter needs its gradient (a force may skip it).
-    pub needs_params: &'a [bool],
+/// Penetration h − n·q of the point q (its first `spatial` coordinates).
+#[inline(always)]
+fn depth(plane: &HalfPlane, spatial: usize, q: &[f64]) -> f64 {
+    let n = plane.normal();
+    let mut nq = 0.0;
+    for k in 0..spatial {
+        nq += n[k] * q[k];
+    }
+    plane.offset() - nq
 }
 
-/// Σᵢ aᵢ·bᵢ with four interleaved accumulators (a fixed order, so the result
-/// does not depend on anything but the inputs), for adjoint reductions.
-#[inline]
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
+impl LocalForces for BuiltinForces {
+    fn check(&self, spatial: usize) -> crate::Result<()> {
+        match &self.ground {
+            Some(plane) if plane.dim() != spatial => Err(crate::Error::Shape {
+                op: "ground",
+                lhs: vec![spatial],
+                rhs: vec![plane.dim()],
+                hint: "the ground's normal needs one component per spatial dimension",
+            }),
+            _ => Ok(()),
         }
     }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
 
-/// A force on particles: its forward (accumulate F) and adjoint over raw
-/// slices, for one environment.
-///
-/// Implement it to add a force; the particle step kernel handles shapes,
-/// batching, threads and the tape. The adjoint **accumulates**, like
-/// [`Kernel::vjp`](crate::Kernel::vjp).
-///
-/// ```
-/// use maya::dynamics::{Force, Span, SpanGrads};
-/// /// A linear spring to the origin: F = −κ p.
-/// struct Tether;
-/// impl Force for Tether {
-///     fn name(&self) -> &'static str { "tether" }
-///     fn param_shapes(&self, _n: usize, _d: usize) -> Vec<Vec<usize>> { vec![vec![]] }
-///     fn accumulate(&self, s: &Span, params: &[&[f64]], f: &mut [f64]) {
-///         for (f, p) in f.iter_mut().zip(s.p) { *f -= params[0][0] * p; }
-///     }
-///     fn vjp(&self, s: &Span, params: &[&[f64]], grad_f: &[f64], g: &mut SpanGrads) {
-///         for i in 0..grad_f.len() {
-///             g.p[i] -= params[0][0] * grad_f[i];
-///             g.params[0][0] -= grad_f[i] * s.p[i];
-///         }
-///     }
-/// }
-/// ```
-pub trait Force: Any + Send + Sync {
-    /// The force's name, for error messages.
-    fn name(&self) -> &'static str;
-
-    /// The shape of each parameter for one environment of `n` particles in
-    /// `d` dimensions (the step also accepts `[B, …]` for B environments).
-    fn param_shapes(&self, n: usize, d: usize) -> Vec<Vec<usize>>;
-
-    /// Whether the force on a particle depends on that particle only; the
-    /// step then splits particles into chunks across threads. Default: yes.
-    fn is_local(&self) -> bool {
-        true
+    fn params(&self, _n: usize, spatial: usize) -> Vec<(&'static str, Vec<usize>)> {
+        let mut out = Vec::new();
+        if self.gravity {
+            out.push(("gravity", vec![spatial]));
+        }
+        if self.drag {
+            out.push(("drag", vec![]));
+        }
+        if self.ground.is_some() {
+            out.push(("ground stiffness", vec![]));
+        }
+        out
     }
 
-    /// Checks the force against a system of `n` particles in `d` dimensions
-    /// (indices in range, vector lengths). Default: nothing to check.
-    fn check(&self, n: usize, d: usize) -> Result<()> {
-        let _ = (n, d);
-        Ok(())
+    #[inline(always)]
+    fn force_node(
+        &self,
+        dim: usize,
+        spatial: usize,
+        q: &[f64],
+        v: &[f64],
+        m: f64,
+        params: &[&[f64]],
+        f: &mut [f64],
+    ) {
+        let (g, c, k) = self.unpack(params);
+        if self.gravity {
+            // gravity: F = m g on the translational coordinates.
+            for j in 0..spatial {
+                f[j] += m * g[j];
+            }
+        }
+        if self.drag {
+            // drag: F = −c v.
+            for j in 0..dim {
+                f[j] -= c * v[j];
+            }
+        }
+        if let Some(plane) = &self.ground {
+            // ground: F = k relu(δ) n, δ = h − n·q (branch-free).
+            let push = k * depth(plane, spatial, q).max(0.0);
+            let n = plane.normal();
+            for j in 0..spatial {
+                f[j] += push * n[j];
+            }
+        }
     }
 
-    /// Adds the force on each particle of the span into `f` (`len × D`).
-    fn accumulate(&self, span: &Span, params: &[&[f64]], f: &mut [f64]);
-
-    /// Adds the adjoint: given `grad_f` = ∂L/∂F (`len × D`), adds
-    /// (∂F/∂·)ᵀ·grad_f into the state, mass and parameter gradients.
-    fn vjp(&self, span: &Span, params: &[&[f64]], grad_f: &[f64], grads: &mut SpanGrads);
+    /// gravity: ∂L/∂g += m ḡF, ∂L/∂m += ḡF·g. drag: ∂L/∂v −= c ḡF,
+    /// ∂L/∂c −= ḡF·v. ground (δ > 0, s = ḡF·n): ∂L/∂k += δ s,
+    /// ∂L/∂q −= k s n.
+    #[inline(always)]
+    fn vjp_node(
+        &self,
+        dim: usize,
+        spatial: usize,
+        q: &[f64],
+        v: &[f64],
+        m: f64,
+        params: &[&[f64]],
+        gf: &[f64],
+        gq: &mut [f64],
+        gv: &mut [f64],
+        gm: &mut f64,
+        acc: &mut [f64; LOCAL_PARAMS_MAX],
+    ) {
+        let (g, c, k) = self.unpack(params);
+        let (oc, ok) = self.offsets(spatial);
+        if self.gravity {
+            for j in 0..spatial {
+                acc[j] += m * gf[j];
+                *gm += gf[j] * g[j];
+            }
+        }
+        if self.drag {
+            let mut gc = 0.0;
+            for j in 0..dim {
+                gv[j] -= c * gf[j];
+                gc += gf[j] * v[j];
+            }
+            acc[oc] -= gc;
+        }
+        if let Some(plane) = &self.ground {
+            let d = depth(plane, spatial, q);
+            if d > 0.0 {
+                let n = plane.normal();
+                let mut sn = 0.0;
+                for j in 0..spatial {
+                    sn += gf[j] * n[j];
+                }
+                acc[ok] += d * sn;
+                for j in 0..spatial {
+                    gq[j] -= k * sn * n[j];
+                }
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@
 //! environments); the acceleration broadcasts against the velocity (one
 //! gravity vector `[D]` for every particle of every environment).
 
+mod constant;
 mod euler;
 mod lincomb;
 mod rk4;

@@ -12,76 +12,10 @@
 //! of the closure are recorded on the tape and the stage arithmetic is fused
 //! into [`lincomb`](super::lincomb) nodes.
 
-use super::{
-    accumulate_broadcast, check_dt, check_state, lincomb::LinComb, zip2_chunks, zip3_chunks,
-};
+use super::{check_dt, constant::try_constant_step, lincomb::LinComb};
 use crate::error::Result;
-use crate::tape::{Kernel, TVar};
-use crate::tensor::Tensor;
-
-/// The fused kernel (constant acceleration): inputs `[p, v, a]`, outputs
-/// `[p', v']`.
-pub(crate) struct Rk4 {
-    pub dt: f64,
-}
-
-impl Kernel for Rk4 {
-    type Saved = ();
-
-    fn name(&self) -> &'static str {
-        "rk4_step"
-    }
-
-    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
-        let (p, v) = (inputs[0], inputs[1]);
-        let a = check_state(self.name(), p, v, inputs[2])?;
-        let (dt, h) = (self.dt, 0.5 * self.dt * self.dt);
-        let (mut p1, mut v1) = (p.clone(), v.clone());
-        zip2_chunks(&mut p1.data, &mut v1.data, |o, p1, v1| {
-            let a = &a.data[o..o + p1.len()];
-            for i in 0..p1.len() {
-                p1[i] += dt * v1[i] + h * a[i];
-                v1[i] += dt * a[i];
-            }
-        });
-        Ok((vec![p1, v1], ()))
-    }
-
-    fn vjp(
-        &self,
-        _saved: &(),
-        inputs: &[&Tensor],
-        _outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [&mut Tensor],
-        _needs_grad: &[bool],
-    ) -> Result<()> {
-        let (dt, h) = (self.dt, 0.5 * self.dt * self.dt);
-        let (gp1, gv1) = (&grad_outputs[0].data, &grad_outputs[1].data);
-        let [grad_p, grad_v, grad_a] = grad_inputs else {
-            unreachable!("three inputs")
-        };
-        let mut full =
-            (inputs[2].shape != inputs[1].shape).then(|| Tensor::zeros(&inputs[1].shape));
-        let ga: &mut Tensor = full.as_mut().unwrap_or(grad_a);
-        zip3_chunks(
-            &mut grad_p.data,
-            &mut grad_v.data,
-            &mut ga.data,
-            |o, gp, gv, ga| {
-                for i in 0..gp.len() {
-                    gp[i] += gp1[o + i];
-                    gv[i] += gv1[o + i] + dt * gp1[o + i];
-                    ga[i] += dt * gv1[o + i] + h * gp1[o + i];
-                }
-            },
-        );
-        if let Some(full) = full {
-            accumulate_broadcast(grad_a, &full);
-        }
-        Ok(())
-    }
-}
+use crate::physics::Rk4;
+use crate::tape::TVar;
 
 /// The constant-acceleration step composed from elementary ops, stage by
 /// stage (the fused kernel's reference in tests).
@@ -129,11 +63,7 @@ pub fn try_rk4_step<'t>(
     a: &TVar<'t>,
     dt: f64,
 ) -> Result<(TVar<'t>, TVar<'t>)> {
-    check_dt(dt)?;
-    p.same_tape(v, "rk4_step")?;
-    p.same_tape(a, "rk4_step")?;
-    let out = p.tape.try_apply(Rk4 { dt }, &[*p, *v, *a])?;
-    Ok((out[0], out[1]))
+    try_constant_step::<Rk4>(p, v, a, dt)
 }
 
 /// One RK4 step with a state-dependent acceleration `accel(p, v)`, a closure
@@ -187,6 +117,7 @@ where
 mod tests {
     use super::*;
     use crate::gradcheck;
+    use crate::tensor::Tensor;
 
     #[test]
     fn gradcheck_constant_acceleration() {

@@ -1,9 +1,8 @@
-//! 2D math shared by the rigid and contact layers, written once over a small
-//! [`Real`] trait so that the same formulas run on `f64` (the fused kernels'
-//! forward pass) and on the scalar tape's [`Var`] (their references, used in
-//! tests to check the hand-written adjoints).
+//! [`Real`]: a formula written once runs on `f64` (a fused kernel's forward
+//! pass) and on the scalar tape's [`Var`] (its composed reference, which the
+//! tests hold the hand-written adjoint to).
 
-use crate::scalar::Var;
+use super::Var;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// A scalar the contact and integration formulas can run on.
@@ -83,60 +82,4 @@ impl<'t> Real for Var<'t> {
     fn ln(self) -> Self {
         Var::ln(self)
     }
-}
-
-/// A 2D vector over a [`Real`].
-pub(crate) type V2<T> = [T; 2];
-
-#[inline(always)]
-pub(crate) fn add<T: Real>(a: V2<T>, b: V2<T>) -> V2<T> {
-    [a[0] + b[0], a[1] + b[1]]
-}
-
-#[inline(always)]
-pub(crate) fn sub<T: Real>(a: V2<T>, b: V2<T>) -> V2<T> {
-    [a[0] - b[0], a[1] - b[1]]
-}
-
-#[inline(always)]
-pub(crate) fn scale<T: Real>(a: V2<T>, s: T) -> V2<T> {
-    [a[0] * s, a[1] * s]
-}
-
-#[inline(always)]
-pub(crate) fn dot<T: Real>(a: V2<T>, b: V2<T>) -> T {
-    a[0] * b[0] + a[1] * b[1]
-}
-
-/// The z-component of a × b.
-#[inline(always)]
-pub(crate) fn cross<T: Real>(a: V2<T>, b: V2<T>) -> T {
-    a[0] * b[1] - a[1] * b[0]
-}
-
-/// a rotated by +90°: (−a_y, a_x), i.e. ẑ × a.
-#[inline(always)]
-pub(crate) fn perp<T: Real>(a: V2<T>) -> V2<T> {
-    [-a[1], a[0]]
-}
-
-/// R(θ)·u for a constant body-frame vector u.
-#[inline(always)]
-pub(crate) fn rotate<T: Real>(theta: T, u: [f64; 2]) -> V2<T> {
-    let (s, c) = (theta.sin(), theta.cos());
-    [c * u[0] - s * u[1], s * u[0] + c * u[1]]
-}
-
-/// A constant vector on the tape of `like`.
-#[inline(always)]
-pub(crate) fn lift2<T: Real>(like: T, u: [f64; 2]) -> V2<T> {
-    [like.lift(u[0]), like.lift(u[1])]
-}
-
-// f64-only helpers for the adjoints.
-
-#[inline(always)]
-pub(crate) fn axpy(acc: &mut [f64; 2], s: f64, a: [f64; 2]) {
-    acc[0] += s * a[0];
-    acc[1] += s * a[1];
 }

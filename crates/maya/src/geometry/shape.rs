@@ -2,6 +2,7 @@
 //! polygons). Every shape is stored in its body frame, centred on its
 //! centroid, so a body's pose (x, y, θ) is the pose of its centre of mass.
 
+use super::math::{cross, dot, sub};
 use crate::error::{Error, Result};
 
 /// The geometry of a rigid body, in the body frame with the centroid at the
@@ -181,18 +182,6 @@ fn positive(name: &'static str, value: f64) -> Result<()> {
             reason: "must be positive and finite",
         })
     }
-}
-
-pub(super) fn cross(a: [f64; 2], b: [f64; 2]) -> f64 {
-    a[0] * b[1] - a[1] * b[0]
-}
-
-fn dot(a: [f64; 2], b: [f64; 2]) -> f64 {
-    a[0] * b[0] + a[1] * b[1]
-}
-
-fn sub(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
-    [a[0] - b[0], a[1] - b[1]]
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Mass properties from shape and density: mass m = ρA and moment of
 //! inertia about the centroid I = ρ ∫ |r|² dA.
 
-use super::shape::{cross, Shape};
+use super::math::cross;
+use super::shape::Shape;
 use crate::error::{Error, Result};
 
 /// Mass (kg) and moment of inertia about the centroid (kg·m²) of a body.

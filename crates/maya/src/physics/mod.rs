@@ -1,0 +1,37 @@
+//! The physics pipeline: particles, rigid bodies and (next) finite
+//! elements are one pipeline, not three.
+//!
+//! - A **model** is tape-free (topology, shapes, which elements act); its
+//!   **params** and **state** are tape values.
+//! - An [`Element`] is the one extension point for physics: a force with
+//!   its hand-written adjoint, declared parameters and saved state.
+//!   [`LocalForces`] compose node-local forces statically into the step's
+//!   per-node loop (the fast path).
+//! - A [`Scheme`] owns time stepping and its adjoint, written once over a
+//!   [`Tableau`]; [`BackwardEuler`] steps implicitly by Newton and
+//!   differentiates by the implicit function theorem.
+//! - **One step kernel** sums the elements' forces, applies the inverse
+//!   mass ([`MassModel`]: a diagonal per particle, or (m, m, I) per rigid
+//!   body) and the scheme; **one [`rollout`]** records all states, the
+//!   last, or checkpointed segments ([`Record`]) and returns `Result`.
+
+mod element;
+mod layout;
+mod local;
+mod rollout;
+mod scheme;
+mod stages;
+mod step;
+mod stepper;
+
+pub(crate) use element::{check_param_count, DynElement};
+pub use element::{dot, Element, NodeGrads, Nodes, Triplets};
+pub(crate) use layout::check_masses;
+pub use layout::MassModel;
+pub use local::{LocalForces, LOCAL_PARAMS_MAX};
+pub use rollout::{rollout, Model, Record, Trajectory};
+pub(crate) use scheme::{advance, advance_adjoint};
+pub use scheme::{Euler, Rk4, Scheme, SemiImplicitEuler, Tableau, VelocityVerlet};
+pub(crate) use step::StepSpec;
+pub(crate) use stepper::Explicit;
+pub use stepper::Stepper;

@@ -1,0 +1,284 @@
+//! The one rollout: T steps of any model, recorded in full, reduced to the
+//! last state, or in checkpointed segments (memory ∝ √T). Every rollout
+//! checks the state and stops with [`Error::NonFinite`] naming the node
+//! and the step.
+
+use super::layout::MassModel;
+use super::stepper::Stepper;
+use crate::error::{Error, Result};
+use crate::tape::{TVar, TensorTape};
+use crate::tensor::Tensor;
+use std::sync::Arc;
+
+/// What a rollout keeps on the tape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// Every state, one tape node per step.
+    All,
+    /// Only the last state; when nothing needs a gradient the steps run
+    /// off the tape, recording nothing.
+    Last,
+    /// Checkpointed segments of `segment` steps (default ⌈√T⌉): each is one
+    /// node keeping its input and output states; the backward sweep
+    /// recomputes one segment at a time. Memory ≈ (T/S + S) states for one
+    /// extra forward pass; gradients identical to [`Record::Last`]'s.
+    Checkpointed {
+        /// Steps per segment (`None`: ⌈√T⌉).
+        segment: Option<usize>,
+    },
+}
+
+/// The states of a rollout: `positions[t]`, `velocities[t]` after t steps
+/// (index 0 is the initial state). With [`Record::Last`] or
+/// [`Record::Checkpointed`] it holds the initial and the final state only.
+#[derive(Clone, Debug)]
+pub struct Trajectory<'t> {
+    /// Positions (generalised coordinates).
+    pub positions: Vec<TVar<'t>>,
+    /// Velocities.
+    pub velocities: Vec<TVar<'t>>,
+}
+
+impl<'t> Trajectory<'t> {
+    /// The final state (q_T, v_T).
+    pub fn last(&self) -> (TVar<'t>, TVar<'t>) {
+        let t = self.positions.len() - 1;
+        (self.positions[t], self.velocities[t])
+    }
+}
+
+/// A model the one rollout can step: what it is made of (tape-free) plus
+/// how its parameters enter the step.
+pub trait Model<'t> {
+    /// The model's parameters (tape values), if kept apart from the model
+    /// (`()` when the model holds them).
+    type Params;
+
+    /// The step's inputs after the state (masses, (inertias,) every
+    /// element's parameters), and its step function.
+    #[doc(hidden)]
+    fn stepper(&self, params: &Self::Params) -> Result<(Arc<dyn Stepper>, Vec<TVar<'t>>)>;
+}
+
+/// Runs `steps` steps of `model` from `state0 = (q₀, v₀)` and records them
+/// as `record` says. Errors with [`Error::NonFinite`] (naming the node and
+/// the step t whose state first went non-finite; a message that the time
+/// step is the likely cause), or with the first error of a step.
+///
+/// ```
+/// use maya::dynamics::ParticleSystem;
+/// use maya::physics::{rollout, Record};
+/// use maya::{Tensor, TensorTape};
+/// let t = TensorTape::new();
+/// let sys = ParticleSystem::new(t.constant(Tensor::ones(&[1])), 0.1)
+///     .with_gravity(t.constant(Tensor::from_data(vec![0.0, -10.0], vec![2])));
+/// let q0 = t.constant(Tensor::zeros(&[1, 2]));
+/// let v0 = t.var(Tensor::from_data(vec![1.0, 0.0], vec![1, 2]));
+/// let traj = rollout(&sys, (q0, v0), &(), 10, Record::All).unwrap();
+/// assert_eq!(traj.positions.len(), 11);
+/// let (q, _) = traj.last();
+/// // x = 10 steps · 0.1 s · 1 m/s, so ∂x/∂vx₀ = 1 s.
+/// assert!((t.grad(q.slice(1, 0..1).sum())[v0.idx()].data[0] - 1.0).abs() < 1e-12);
+/// ```
+pub fn rollout<'t, M: Model<'t>>(
+    model: &M,
+    state0: (TVar<'t>, TVar<'t>),
+    params: &M::Params,
+    steps: usize,
+    record: Record,
+) -> Result<Trajectory<'t>> {
+    let (stepper, rest) = model.stepper(params)?;
+    let (q0, v0) = state0;
+    q0.same_tape(&v0, "rollout")?;
+    q0.with_value(|q| v0.with_value(|v| check_state(q, v, stepper.model(), 0)))?;
+    let tape = q0.tape();
+    let mut traj = Trajectory {
+        positions: vec![q0],
+        velocities: vec![v0],
+    };
+    let last = match record {
+        Record::All => run_steps(tape, &stepper, (q0, v0), &rest, 0, steps, Some(&mut traj))?,
+        Record::Last => run_steps(tape, &stepper, (q0, v0), &rest, 0, steps, None)?,
+        Record::Checkpointed { segment } => {
+            let seg = segment
+                .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
+                .max(1);
+            let (mut q, mut v) = (q0, v0);
+            let mut start = 0;
+            while start < steps {
+                let len = seg.min(steps - start);
+                let stepper = Arc::clone(&stepper);
+                let mut xs = vec![q, v];
+                xs.extend_from_slice(&rest);
+                let out = tape.try_checkpoint(&xs, move |inner, x| {
+                    let (q, v) =
+                        run_steps(inner, &stepper, (x[0], x[1]), &x[2..], start, len, None)?;
+                    Ok(vec![q, v])
+                })?;
+                (q, v) = (out[0], out[1]);
+                start += len;
+            }
+            (q, v)
+        }
+    };
+    if record != Record::All {
+        traj.positions.push(last.0);
+        traj.velocities.push(last.1);
+    }
+    Ok(traj)
+}
+
+/// How often (in steps) a rollout checks its state for non-finite entries.
+/// A non-finite entry of q or v stays non-finite (x' = x + …), so a check
+/// every few steps finds every failure; the steps since the last good check
+/// are then re-examined one by one to name the first bad step.
+const CHECK_EVERY: usize = 32;
+
+/// Whether every entry is finite: x·0 is 0 for finite x and NaN otherwise;
+/// four accumulators keep the pass vectorisable.
+pub(crate) fn all_finite(x: &Tensor) -> bool {
+    let mut acc = [0.0f64; 4];
+    let chunks = x.data.chunks_exact(4);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for k in 0..4 {
+            acc[k] += c[k] * 0.0;
+        }
+    }
+    let t: f64 = tail.iter().map(|v| v * 0.0).sum();
+    (acc[0] + acc[1] + acc[2] + acc[3] + t) == 0.0
+}
+
+/// [`Error::NonFinite`] if q or v has a non-finite entry, naming the first
+/// such node (and environment) and the step.
+pub(crate) fn check_state(q: &Tensor, v: &Tensor, model: MassModel, step: usize) -> Result<()> {
+    for (x, what) in [(q, "position"), (v, "velocity")] {
+        if all_finite(x) {
+            continue;
+        }
+        let d = *x.shape.last().unwrap_or(&1);
+        let first = x.data.iter().position(|v| !v.is_finite()).unwrap_or(0);
+        let node = first / d.max(1);
+        let what = match (model, &x.shape[..]) {
+            (MassModel::Rigid, _) => format!("state of body {node}"),
+            (_, [_, n, _]) => format!(
+                "{what} of particle {} in environment {}",
+                node % n,
+                node / n
+            ),
+            _ => format!("{what} of particle {node}"),
+        };
+        return Err(Error::NonFinite { what, step });
+    }
+    Ok(())
+}
+
+/// Runs `steps` steps from `state` on `tape`, numbering them from
+/// `first_step`. When no input needs a gradient and no state is kept, the
+/// steps run off the tape and only the final state is pushed, as constants.
+pub(crate) fn run_steps<'t>(
+    tape: &'t TensorTape,
+    stepper: &Arc<dyn Stepper>,
+    state: (TVar<'t>, TVar<'t>),
+    rest: &[TVar<'t>],
+    first_step: usize,
+    steps: usize,
+    mut keep: Option<&mut Trajectory<'t>>,
+) -> Result<(TVar<'t>, TVar<'t>)> {
+    let (mut q, mut v) = state;
+    let stepper = stepper.prepared(rest)?;
+    let model = stepper.model();
+    let end = first_step + steps;
+    let needs_grad = q.requires_grad() || v.requires_grad() || rest.iter().any(TVar::requires_grad);
+    if !needs_grad && keep.is_none() {
+        let rest_values: Vec<Tensor> = rest.iter().map(TVar::value).collect();
+        // Two pairs of buffers, swapped every step: the state stays in cache.
+        let (mut spare_q, mut spare_v) = (q.value(), v.value());
+        let mut advance = |qv: &mut Tensor, vv: &mut Tensor| -> Result<()> {
+            let mut refs = vec![&*qv, &*vv];
+            refs.extend(rest_values.iter());
+            stepper.step_into(&refs, &mut spare_q, &mut spare_v)?;
+            std::mem::swap(qv, &mut spare_q);
+            std::mem::swap(vv, &mut spare_v);
+            Ok(())
+        };
+        let (mut qv, mut vv) = (q.value(), v.value());
+        let mut good = (qv.clone(), vv.clone(), first_step);
+        for s in first_step..end {
+            advance(&mut qv, &mut vv).map_err(|e| at_step(e, s + 1))?;
+            if (s + 1 - first_step).is_multiple_of(CHECK_EVERY) || s + 1 == end {
+                if !(all_finite(&qv) && all_finite(&vv)) {
+                    // Replay from the last good state, checking every step.
+                    let (mut rq, mut rv, from) = good;
+                    for t in from..=s {
+                        advance(&mut rq, &mut rv)?;
+                        check_state(&rq, &rv, model, t + 1).map_err(blame_dt)?;
+                    }
+                    unreachable!("the replay meets the non-finite state");
+                }
+                good.0.data.copy_from_slice(&qv.data);
+                good.1.data.copy_from_slice(&vv.data);
+                good.2 = s + 1;
+            }
+        }
+        return Ok((tape.constant(qv), tape.constant(vv)));
+    }
+    let mut xs = vec![q, v];
+    xs.extend_from_slice(rest);
+    let mut pending = Vec::with_capacity(CHECK_EVERY);
+    for s in first_step..end {
+        xs[0] = q;
+        xs[1] = v;
+        let out = stepper
+            .record(tape, &xs, s)
+            .map_err(|e| at_step(e, s + 1))?;
+        (q, v) = (out[0], out[1]);
+        pending.push((q, v));
+        if (s + 1 - first_step).is_multiple_of(CHECK_EVERY) || s + 1 == end {
+            if !(q.with_value(all_finite) && v.with_value(all_finite)) {
+                let first = s + 1 - pending.len();
+                for (j, (q, v)) in pending.iter().enumerate() {
+                    q.with_value(|qv| v.with_value(|vv| check_state(qv, vv, model, first + j + 1)))
+                        .map_err(blame_dt)?;
+                }
+            }
+            pending.clear();
+        }
+        if let Some(traj) = keep.as_deref_mut() {
+            traj.positions.push(q);
+            traj.velocities.push(v);
+        }
+    }
+    Ok((q, v))
+}
+
+/// A non-finite state in a rollout: most often an unstable time step.
+fn blame_dt(e: Error) -> Error {
+    match e {
+        Error::NonFinite { what, step } => Error::NonFinite {
+            what: format!("{what} (the time step is the likely cause: lower dt, soften the stiffest force, or use an implicit scheme)"),
+            step,
+        },
+        e => e,
+    }
+}
+
+/// Fills in the step of a solver error raised inside a step.
+fn at_step(e: Error, step: usize) -> Error {
+    match e {
+        Error::Solve {
+            solver,
+            iters,
+            residual,
+            reason,
+            ..
+        } => Error::Solve {
+            solver,
+            step,
+            iters,
+            residual,
+            reason,
+        },
+        e => e,
+    }
+}

@@ -1,0 +1,509 @@
+//! The one step kernel: sums the forces of a model's elements, applies the
+//! inverse mass and the scheme. Particles and rigid bodies (and next, mesh
+//! vertices) alike.
+//!
+//! Forward, per node i and coordinate k, for a one-stage scheme:
+//! Fᵢ = Σ_elements Fᵢ, aᵢₖ = Fᵢₖ·wᵢₖ with wᵢₖ = 1/mᵢ (1/Iᵢ for a rigid
+//! body's angle), then (q', v') = [`advance`]. Adjoint: (ḡq, ḡv, ḡa) =
+//! [`advance_adjoint`], ḡF = ḡa·w, ∂L/∂mᵢ −= Σₖ ḡFᵢₖ·Fᵢₖ·wᵢₖ (a = F/m),
+//! then every element's adjoint takes ḡF into the state, the masses and its
+//! parameters. Multi-stage schemes go through [`stages`](super::stages).
+//!
+//! Nodes are split into fixed chunks across threads when every force is
+//! local (else one chunk per environment); per-chunk parameter gradients
+//! are summed in chunk order, so results do not depend on scheduling.
+
+use super::element::DynElement;
+use super::layout::{check_masses, Chunk, ChunkGrads, Layout, MassModel};
+use super::local::{LocalForces, LOCAL_PARAMS_MAX};
+use super::scheme::{advance, advance_adjoint, Scheme};
+use super::stages;
+use crate::error::{Error, Result};
+use crate::tape::Kernel;
+use crate::tensor::Tensor;
+use rayon::prelude::*;
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// Nodes per chunk of a parallel step (fixed, so sums do not depend on the
+/// thread count).
+const CHUNK: usize = 2048;
+/// A step runs chunks in parallel from this many state entries (B·N·D).
+const PAR_MIN: usize = 1 << 13;
+/// The most coordinates per node.
+pub(crate) const MAX_DIM: usize = 8;
+
+/// Calls the body with `$d`, `$s` literals for the common (dim, spatial)
+/// pairs, so that the `#[inline(always)]` per-node loops are specialised.
+macro_rules! dispatch_dims {
+    ($dim:expr, $spatial:expr, |$d:ident, $s:ident| $body:expr) => {
+        match ($dim, $spatial) {
+            (3, 3) => {
+                let ($d, $s) = (3, 3);
+                $body
+            }
+            (2, 2) => {
+                let ($d, $s) = (2, 2);
+                $body
+            }
+            (3, 2) => {
+                let ($d, $s) = (3, 2);
+                $body
+            }
+            ($d, $s) => $body,
+        }
+    };
+}
+
+/// The tape-free description of a model's step.
+pub(crate) struct StepSpec<L> {
+    pub model: MassModel,
+    pub local: L,
+    /// Elements besides the local forces, each with its parameter count.
+    pub elements: Vec<(Arc<dyn DynElement>, usize)>,
+    pub dt: f64,
+    /// 1/m of a rollout's masses, computed once (the masses of a rollout
+    /// are one tape value); `None`: computed per step.
+    pub inv_mass: Option<Arc<Vec<f64>>>,
+    /// Whether forward checks the masses (a rollout checks them once).
+    pub check_masses: bool,
+}
+
+impl<L: LocalForces> StepSpec<L> {
+    pub(crate) fn layout(&self, op: &'static str, inputs: &[&Tensor]) -> Result<Layout> {
+        let dyns: Vec<&dyn DynElement> = self.elements.iter().map(|(e, _)| e.as_ref()).collect();
+        let shapes = |n: usize, spatial: usize| {
+            let mut all = self.local.params(n, spatial);
+            for (e, np) in &self.elements {
+                let names = e.param_names();
+                let shapes = e.param_shapes(n, spatial);
+                all.extend(
+                    shapes
+                        .into_iter()
+                        .take(*np)
+                        .enumerate()
+                        .map(|(k, s)| (names.get(k).copied().unwrap_or(e.name()), s)),
+                );
+            }
+            all
+        };
+        let lay = Layout::new(op, self.model, inputs, &shapes, &dyns)?;
+        self.local.check(lay.spatial)?;
+        if lay.dim > MAX_DIM {
+            return Err(Error::Parameter {
+                name: "coordinates per node",
+                value: lay.dim as f64,
+                reason: "the step kernel supports up to 8 coordinates per node",
+            });
+        }
+        if self.check_masses {
+            check_masses("mass", inputs[2])?;
+            if self.model == MassModel::Rigid {
+                check_masses("inertia", inputs[3])?;
+            }
+        }
+        Ok(lay)
+    }
+
+    pub(crate) fn n_local_params(&self, lay: &Layout) -> usize {
+        self.local.params(lay.n, lay.spatial).len()
+    }
+
+    fn all_local(&self) -> bool {
+        self.elements.iter().all(|(e, _)| e.is_local())
+    }
+
+    /// (1/m, 1/I) per node, shaped like the masses.
+    pub(crate) fn inverse_masses(&self, inputs: &[&Tensor]) -> (Vec<f64>, Vec<f64>) {
+        let inv = |m: &Tensor| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>();
+        let inv_m = match &self.inv_mass {
+            Some(cached) if cached.len() == inputs[2].numel() => cached.as_ref().clone(),
+            _ => inv(inputs[2]),
+        };
+        let inv_i = match self.model {
+            MassModel::Rigid => inv(inputs[3]),
+            MassModel::Particle => Vec::new(),
+        };
+        (inv_m, inv_i)
+    }
+}
+
+/// What the step keeps for its adjoint, per chunk: each element's saved
+/// state and, when the masses need a gradient, the net force.
+pub(crate) struct ChunkSaved {
+    elements: Vec<Box<dyn Any + Send + Sync>>,
+    force: Vec<f64>,
+}
+
+/// The step kernel: inputs `[q, v, m, (I,) params…]`, outputs `[q', v']`.
+/// With `step` set, forward fails with [`Error::NonFinite`] naming that
+/// step if the new state has a non-finite entry (rollouts leave it unset
+/// and check every few steps instead).
+pub(crate) struct StepKernel<L, S> {
+    pub spec: Arc<StepSpec<L>>,
+    pub step: Option<usize>,
+    pub scheme: PhantomData<S>,
+}
+
+impl<L: LocalForces, S: Scheme> StepKernel<L, S> {
+    pub(crate) fn new(spec: Arc<StepSpec<L>>, step: Option<usize>) -> Self {
+        StepKernel {
+            spec,
+            step,
+            scheme: PhantomData,
+        }
+    }
+
+    /// The forward pass into buffers shaped like q and v (overwritten).
+    pub(crate) fn step_into(
+        &self,
+        inputs: &[&Tensor],
+        needs_grad: &[bool],
+        q1: &mut Tensor,
+        v1: &mut Tensor,
+    ) -> Result<Vec<ChunkSaved>> {
+        let spec = &*self.spec;
+        let lay = spec.layout(spec.model.op_name(), inputs)?;
+        if S::TABLEAU.stages() > 1 {
+            stages::forward::<L>(spec, &S::TABLEAU, &lay, inputs, q1, v1)?;
+            return Ok(Vec::new());
+        }
+        let save_force = needs_grad[2..spec.model.first_param()].iter().any(|&x| x);
+        let chunks = lay.chunks(spec.all_local(), CHUNK);
+        let parallel = chunks.len() > 1 && inputs[0].numel() >= PAR_MIN;
+        let (inv_m, inv_i) = spec.inverse_masses(inputs);
+        let work: Vec<_> = chunks
+            .iter()
+            .copied()
+            .zip(split_chunks(&mut q1.data, &chunks, lay.dim))
+            .zip(split_chunks(&mut v1.data, &chunks, lay.dim))
+            .collect();
+        let saved = for_chunks(parallel, work, |((c, q1), v1)| {
+            self.chunk_forward(&lay, inputs, c, (&inv_m, &inv_i), save_force, q1, v1)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+        if let Some(step) = self.step {
+            super::rollout::check_state(q1, v1, spec.model, step)?;
+        }
+        Ok(saved)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn chunk_forward(
+        &self,
+        lay: &Layout,
+        inputs: &[&Tensor],
+        c: Chunk,
+        inv: (&[f64], &[f64]),
+        save_force: bool,
+        q1: &mut [f64],
+        v1: &mut [f64],
+    ) -> Result<ChunkSaved> {
+        let spec = &*self.spec;
+        let r = lay.coords(c);
+        let (q, v) = (&inputs[0].data[r.clone()], &inputs[1].data[r]);
+        let nodes = lay.nodes(inputs, q, v, c);
+        let params = lay.env_params(inputs, c.b);
+        let (local_params, mut rest) = params.split_at(spec.n_local_params(lay));
+        let has_f = !spec.elements.is_empty();
+        let mut saved = Vec::with_capacity(spec.elements.len());
+        if has_f {
+            v1.fill(0.0); // v1 holds the elements' force F for now
+            for (e, np) in &spec.elements {
+                let (mine, others) = rest.split_at(*np);
+                saved.push(e.force(&nodes, mine, v1)?);
+                rest = others;
+            }
+        }
+        let nr = lay.node_range(c);
+        let inv_m = &inv.0[nr.clone()];
+        let inv_i = if inv.1.is_empty() { inv_m } else { &inv.1[nr] };
+        let mut force = Vec::new();
+        let w = S::TABLEAU.constant_weights();
+        dispatch_dims!(lay.dim, lay.spatial, |d, s| node_loop(
+            d,
+            s,
+            w,
+            spec.dt,
+            &spec.local,
+            local_params,
+            &nodes,
+            (inv_m, inv_i),
+            has_f,
+            save_force.then_some(&mut force),
+            q1,
+            v1
+        ));
+        Ok(ChunkSaved {
+            elements: saved,
+            force,
+        })
+    }
+}
+
+/// The fused per-node loop: local forces, inverse mass and the one-stage
+/// update. `v1` holds the other elements' force on entry when `has_f`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn node_loop<L: LocalForces>(
+    d: usize,
+    s: usize,
+    w: (f64, f64),
+    dt: f64,
+    local: &L,
+    params: &[&[f64]],
+    nodes: &super::Nodes,
+    inv: (&[f64], &[f64]),
+    has_f: bool,
+    mut save: Option<&mut Vec<f64>>,
+    q1: &mut [f64],
+    v1: &mut [f64],
+) {
+    let (q, v, m) = (nodes.q, nodes.v, nodes.mass);
+    for i in 0..m.len() {
+        let r = i * d..(i + 1) * d;
+        let mut f = [0.0f64; MAX_DIM];
+        if has_f {
+            f[..d].copy_from_slice(&v1[r.clone()]);
+        }
+        local.force_node(
+            d,
+            s,
+            &q[r.clone()],
+            &v[r.clone()],
+            m[i],
+            params,
+            &mut f[..d],
+        );
+        if let Some(out) = save.as_deref_mut() {
+            out.extend_from_slice(&f[..d]);
+        }
+        let (qi, vi) = (&q[r.clone()], &v[r.clone()]);
+        let (q1i, v1i) = (&mut q1[r.clone()], &mut v1[r]);
+        for k in 0..d {
+            let wk = if k < s { inv.0[i] } else { inv.1[i] };
+            (q1i[k], v1i[k]) = advance(w, dt, qi[k], vi[k], f[k] * wk);
+        }
+    }
+}
+
+impl<L: LocalForces, S: Scheme> Kernel for StepKernel<L, S> {
+    type Saved = Vec<ChunkSaved>;
+
+    fn name(&self) -> &'static str {
+        S::NAME
+    }
+
+    fn forward(
+        &self,
+        inputs: &[&Tensor],
+        needs_grad: &[bool],
+    ) -> Result<(Vec<Tensor>, Self::Saved)> {
+        let mut q1 = Tensor::zeros(&inputs[0].shape);
+        let mut v1 = Tensor::zeros(&inputs[1].shape);
+        let saved = self.step_into(inputs, needs_grad, &mut q1, &mut v1)?;
+        Ok((vec![q1, v1], saved))
+    }
+
+    fn vjp(
+        &self,
+        saved: &Self::Saved,
+        inputs: &[&Tensor],
+        _outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [&mut Tensor],
+        needs_grad: &[bool],
+    ) -> Result<()> {
+        let spec = &*self.spec;
+        let lay = spec.layout(spec.model.op_name(), inputs)?;
+        if S::TABLEAU.stages() > 1 {
+            return stages::adjoint::<L>(
+                spec,
+                &S::TABLEAU,
+                &lay,
+                inputs,
+                grad_outputs,
+                grad_inputs,
+                needs_grad,
+            );
+        }
+        let chunks = lay.chunks(spec.all_local(), CHUNK);
+        let parallel = chunks.len() > 1 && inputs[0].numel() >= PAR_MIN;
+        let (inv_m, inv_i) = spec.inverse_masses(inputs);
+        let (gq1, gv1) = (&grad_outputs[0].data, &grad_outputs[1].data);
+        let (grad_q, rest) = grad_inputs.split_first_mut().expect("inputs q, v");
+        let (grad_v, _) = rest.split_first_mut().expect("inputs q, v");
+        let work: Vec<_> = chunks
+            .iter()
+            .copied()
+            .zip(saved)
+            .zip(split_chunks(&mut grad_q.data, &chunks, lay.dim))
+            .zip(split_chunks(&mut grad_v.data, &chunks, lay.dim))
+            .collect();
+        let needs_mass = needs_grad[2..spec.model.first_param()].iter().any(|&x| x);
+        let needs_params = &needs_grad[spec.model.first_param()..];
+        let results = for_chunks(parallel, work, |(((c, saved), gq), gv)| {
+            let r = lay.coords(c);
+            let (q, v) = (&inputs[0].data[r.clone()], &inputs[1].data[r.clone()]);
+            let nodes = lay.nodes(inputs, q, v, c);
+            let params = lay.env_params(inputs, c.b);
+            let n_local = spec.n_local_params(&lay);
+            let nr = lay.node_range(c);
+            let inv = (
+                &inv_m[nr.clone()],
+                if inv_i.is_empty() {
+                    &inv_m[nr]
+                } else {
+                    &inv_i[nr]
+                },
+            );
+            let mut grads = ChunkGrads::new(&lay, c);
+            let mut gf = if spec.elements.is_empty() {
+                Vec::new()
+            } else {
+                vec![0.0; gq.len()]
+            };
+            let mut acc = [0.0; LOCAL_PARAMS_MAX];
+            let w = S::TABLEAU.constant_weights();
+            dispatch_dims!(lay.dim, lay.spatial, |d, s| node_adjoint(
+                d,
+                s,
+                w,
+                spec,
+                &params[..n_local],
+                &nodes,
+                inv,
+                (&gq1[r.clone()], &gv1[r.clone()]),
+                needs_mass.then_some(&saved.force[..]),
+                (&mut *gq, &mut *gv),
+                &mut grads,
+                &mut gf,
+                &mut acc
+            ));
+            scatter_local(&mut grads.params[..n_local], &acc);
+            stages::element_adjoints(
+                &spec.elements,
+                &saved.elements,
+                &nodes,
+                &params[n_local..],
+                n_local,
+                &gf,
+                gq,
+                gv,
+                &mut grads,
+                needs_mass,
+                needs_params,
+            )?;
+            Ok(grads)
+        });
+        for (c, g) in chunks.iter().zip(results) {
+            g?.add_into(&lay, *c, grad_inputs);
+        }
+        Ok(())
+    }
+}
+
+/// The adjoint of [`node_loop`], plus the local forces' adjoints.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn node_adjoint<L: LocalForces>(
+    d: usize,
+    s: usize,
+    w: (f64, f64),
+    spec: &StepSpec<L>,
+    params: &[&[f64]],
+    nodes: &super::Nodes,
+    inv: (&[f64], &[f64]),
+    seeds: (&[f64], &[f64]),
+    force: Option<&[f64]>,
+    grads_qv: (&mut [f64], &mut [f64]),
+    grads: &mut ChunkGrads,
+    gf_out: &mut [f64],
+    acc: &mut [f64; LOCAL_PARAMS_MAX],
+) {
+    let (q, v, m) = (nodes.q, nodes.v, nodes.mass);
+    let (gq, gv) = grads_qv;
+    let rigid = !grads.inertia.is_empty();
+    for i in 0..m.len() {
+        let r = i * d..(i + 1) * d;
+        let mut gf = [0.0f64; MAX_DIM];
+        for k in 0..d {
+            let j = i * d + k;
+            let (gqk, gvk, ga) = advance_adjoint(w, spec.dt, seeds.0[j], seeds.1[j]);
+            gq[j] += gqk;
+            gv[j] += gvk;
+            gf[k] = ga * if k < s { inv.0[i] } else { inv.1[i] };
+        }
+        let mut gm = 0.0;
+        if let Some(f) = force {
+            // a = F/m: ∂L/∂m −= ḡF·F/m (and the same with I for the angle).
+            for k in 0..d {
+                let g = gf[k] * f[i * d + k];
+                if k < s {
+                    gm -= g * inv.0[i];
+                } else if rigid {
+                    grads.inertia[i] -= g * inv.1[i];
+                }
+            }
+        }
+        spec.local.vjp_node(
+            d,
+            s,
+            &q[r.clone()],
+            &v[r.clone()],
+            m[i],
+            params,
+            &gf[..d],
+            &mut gq[r.clone()],
+            &mut gv[r.clone()],
+            &mut gm,
+            acc,
+        );
+        grads.mass[i] += gm;
+        if !gf_out.is_empty() {
+            gf_out[r].copy_from_slice(&gf[..d]);
+        }
+    }
+}
+
+/// Adds the local forces' flat parameter gradients into their buffers.
+pub(crate) fn scatter_local(out: &mut [Vec<f64>], acc: &[f64; LOCAL_PARAMS_MAX]) {
+    let mut o = 0;
+    for g in out {
+        for x in g.iter_mut() {
+            *x += acc[o];
+            o += 1;
+        }
+    }
+}
+
+/// Splits `data` into the consecutive slices of `chunks`.
+pub(crate) fn split_chunks<'a>(
+    mut data: &'a mut [f64],
+    chunks: &[Chunk],
+    d: usize,
+) -> Vec<&'a mut [f64]> {
+    chunks
+        .iter()
+        .map(|c| {
+            let (head, tail) = std::mem::take(&mut data).split_at_mut((c.hi - c.lo) * d);
+            data = tail;
+            head
+        })
+        .collect()
+}
+
+/// Runs `f` over the items, in parallel when asked.
+pub(crate) fn for_chunks<T: Send, R: Send>(
+    parallel: bool,
+    items: Vec<T>,
+    f: impl Fn(T) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        items.into_par_iter().map(f).collect()
+    } else {
+        items.into_iter().map(f).collect()
+    }
+}

@@ -169,43 +169,16 @@ impl SpringNetwork {
     }
 }
 
-/// The geometry of spring `sp`: d = p_b − p_a, w = v_b − v_a, r = |d|²;
-/// errors for coincident endpoints with a non-zero rest length.
-#[inline(always)]
-fn spring_geometry(
-    net: &SpringNetwork,
-    s: &Nodes,
-    sp: usize,
-    rest: f64,
-    dv: &mut [f64; 8],
-    w: &mut [f64; 8],
-) -> Result<f64> {
-    let (ia, ib, d) = (net.a[sp], net.b[sp], s.dim);
-    let mut l2 = 0.0;
-    for q in 0..d {
-        dv[q] = s.q[ib * d + q] - s.q[ia * d + q];
-        w[q] = s.v[ib * d + q] - s.v[ia * d + q];
-        l2 += dv[q] * dv[q];
-    }
-    if l2 == 0.0 && rest != 0.0 {
-        return Err(Error::CoincidentParticles {
-            spring: sp,
-            a: ia,
-            b: ib,
-            rest,
-        });
-    }
-    Ok(l2)
-}
-
-/// (1 − L/l) with the limit 1 at l = L = 0.
-#[inline(always)]
-fn stretch_ratio(l: f64, rest: f64) -> f64 {
-    if rest == 0.0 {
-        1.0
-    } else {
-        1.0 - rest / l
-    }
+/// The error for spring `sp` whose endpoints coincide (l = 0) with a
+/// non-zero rest length; `None` for rest length 0 (no force there).
+#[cold]
+fn coincident(net: &SpringNetwork, sp: usize, rest: f64) -> Option<Error> {
+    (rest != 0.0).then(|| Error::CoincidentParticles {
+        spring: sp,
+        a: net.a[sp],
+        b: net.b[sp],
+        rest,
+    })
 }
 
 impl Element for SpringNetwork {
@@ -249,20 +222,32 @@ impl Element for SpringNetwork {
     fn force(&self, s: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
         let damping = params.get(2);
-        let (mut dv, mut w) = ([0.0; 8], [0.0; 8]);
+        let mut dv = [0.0; 8];
+        let mut w = [0.0; 8];
         for sp in 0..self.a.len() {
-            let l2 = spring_geometry(self, s, sp, rest[sp], &mut dv, &mut w)?;
+            let (ia, ib) = (self.a[sp], self.b[sp]);
+            let mut l2 = 0.0;
+            for q in 0..d {
+                dv[q] = s.q[ib * d + q] - s.q[ia * d + q];
+                l2 += dv[q] * dv[q];
+            }
             if l2 == 0.0 {
-                continue; // rest length 0 at l = 0: no force
+                match coincident(self, sp, rest[sp]) {
+                    Some(e) => return Err(e),
+                    None => continue, // rest length 0 at l = 0: no force
+                }
             }
             let l = l2.sqrt();
-            let m = k[sp] * stretch_ratio(l, rest[sp]);
+            let m = k[sp] * (l - rest[sp]) / l;
             let mut damp = 0.0;
             if let Some(c) = damping {
-                let wd: f64 = (0..d).map(|q| w[q] * dv[q]).sum();
+                let mut wd = 0.0;
+                for q in 0..d {
+                    w[q] = s.v[ib * d + q] - s.v[ia * d + q];
+                    wd += w[q] * dv[q];
+                }
                 damp = c[sp] * wd / l2;
             }
-            let (ia, ib) = (self.a[sp], self.b[sp]);
             for q in 0..d {
                 let fq = m * dv[q] + damp * dv[q];
                 f[ia * d + q] += fq;
@@ -284,34 +269,41 @@ impl Element for SpringNetwork {
         let damping = params.get(2);
         let (mut dv, mut gf, mut w, mut gd) = ([0.0; 8], [0.0; 8], [0.0; 8], [0.0; 8]);
         for sp in 0..self.a.len() {
-            let l2 = spring_geometry(self, s, sp, rest[sp], &mut dv, &mut w)?;
             let (ia, ib) = (self.a[sp], self.b[sp]);
+            let (mut l2, mut gfd) = (0.0, 0.0);
+            for q in 0..d {
+                dv[q] = s.q[ib * d + q] - s.q[ia * d + q];
+                gf[q] = grad_f[ia * d + q] - grad_f[ib * d + q];
+                l2 += dv[q] * dv[q];
+                gfd += gf[q] * dv[q];
+            }
+            let (ks, ls) = (k[sp], rest[sp]);
             if l2 == 0.0 {
+                if let Some(e) = coincident(self, sp, ls) {
+                    return Err(e);
+                }
                 // f = k·d near l = L = 0: ∂f/∂d = k·I, ∂f/∂k = d = 0.
                 for q in 0..d {
-                    let gq = k[sp] * (grad_f[ia * d + q] - grad_f[ib * d + q]);
-                    g.q[ib * d + q] += gq;
-                    g.q[ia * d + q] -= gq;
+                    g.q[ib * d + q] += ks * gf[q];
+                    g.q[ia * d + q] -= ks * gf[q];
                 }
                 continue;
             }
-            let mut gfd = 0.0;
-            for q in 0..d {
-                gf[q] = grad_f[ia * d + q] - grad_f[ib * d + q];
-                gfd += gf[q] * dv[q];
-            }
             let l = l2.sqrt();
-            let (ks, ls) = (k[sp], rest[sp]);
-            g.params[0][sp] += gfd * stretch_ratio(l, ls);
+            g.params[0][sp] += gfd * (l - ls) / l;
             g.params[1][sp] -= ks * gfd / l;
-            let m = ks * stretch_ratio(l, ls);
+            let m = ks * (1.0 - ls / l);
             let qd = ks * ls / (l * l2) * gfd;
             for q in 0..d {
                 gd[q] = m * gf[q] + qd * dv[q];
             }
             if let Some(c) = damping {
                 let cs = c[sp];
-                let wd: f64 = (0..d).map(|q| w[q] * dv[q]).sum();
+                let mut wd = 0.0;
+                for q in 0..d {
+                    w[q] = s.v[ib * d + q] - s.v[ia * d + q];
+                    wd += w[q] * dv[q];
+                }
                 g.params[2][sp] += wd * gfd / l2;
                 for q in 0..d {
                     let gw = cs * gfd * dv[q] / l2;
@@ -334,20 +326,24 @@ impl Element for SpringNetwork {
         let (mut dv, mut w) = ([0.0; 8], [0.0; 8]);
         let mut blk = [[0.0; 8]; 8];
         for sp in 0..self.a.len() {
-            let l2 = spring_geometry(self, s, sp, rest[sp], &mut dv, &mut w)?;
+            let (ia, ib) = (self.a[sp], self.b[sp]);
+            let mut l2 = 0.0;
+            for q in 0..d {
+                dv[q] = s.q[ib * d + q] - s.q[ia * d + q];
+                w[q] = s.v[ib * d + q] - s.v[ia * d + q];
+                l2 += dv[q] * dv[q];
+            }
             let (ks, ls) = (k[sp], rest[sp]);
-            // K_d (∂f/∂d) + s_v·C (∂f/∂w), f the force on a.
+            if l2 == 0.0 {
+                if let Some(e) = coincident(self, sp, ls) {
+                    return Err(e);
+                }
+            }
+            // K (∂f/∂d) + s_v·C (∂f/∂w), f the force on a.
+            let ratio = if l2 == 0.0 { 1.0 } else { 1.0 - ls / l2.sqrt() };
             for r in 0..d {
                 for c in 0..d {
-                    blk[r][c] = if r == c {
-                        ks * if l2 == 0.0 {
-                            1.0
-                        } else {
-                            stretch_ratio(l2.sqrt(), ls)
-                        }
-                    } else {
-                        0.0
-                    };
+                    blk[r][c] = if r == c { ks * ratio } else { 0.0 };
                     if l2 > 0.0 {
                         blk[r][c] += ks * ls / (l2 * l2.sqrt()) * dv[r] * dv[c];
                     }
@@ -368,14 +364,14 @@ impl Element for SpringNetwork {
             }
             // F_a = f(d), F_b = −f(d), d = q_b − q_a: −∂F/∂q has +K on the
             // diagonal blocks (a,a), (b,b) and −K off them.
-            let (ia, ib) = (self.a[sp] * d, self.b[sp] * d);
+            let (oa, ob) = (ia * d, ib * d);
             for r in 0..d {
                 for c in 0..d {
                     let x = blk[r][c];
-                    out.push((ia + r, ia + c, x));
-                    out.push((ib + r, ib + c, x));
-                    out.push((ia + r, ib + c, -x));
-                    out.push((ib + r, ia + c, -x));
+                    out.push((oa + r, oa + c, x));
+                    out.push((ob + r, ob + c, x));
+                    out.push((oa + r, ob + c, -x));
+                    out.push((ob + r, oa + c, -x));
                 }
             }
         }

@@ -12,10 +12,17 @@ pub const LOCAL_PARAMS_MAX: usize = 16;
 /// inside its per-node loop, so the compiler fuses them with the scheme.
 ///
 /// Parameters come first among a step's parameters, in the order of
-/// `param_shapes`; `params` holds one environment's. `gparams` is the
+/// `params`; [`LocalForces::unpack`] reads one environment's. `gparams` is the
 /// concatenation of their flat gradients (at most [`LOCAL_PARAMS_MAX`]
 /// entries).
 pub trait LocalForces: Send + Sync + 'static {
+    /// One environment's parameters, unpacked once per chunk (so the
+    /// per-node loop reads them from registers).
+    type Env: Copy;
+
+    /// Unpacks one environment's parameters (`params`, in input order).
+    fn unpack(&self, spatial: usize, params: &[&[f64]]) -> Self::Env;
+
     /// The parameters' names and per-environment shapes, in input order.
     fn params(&self, n: usize, spatial: usize) -> Vec<(&'static str, Vec<usize>)>;
 
@@ -31,12 +38,12 @@ pub trait LocalForces: Send + Sync + 'static {
     #[allow(clippy::too_many_arguments)]
     fn force_node(
         &self,
+        env: &Self::Env,
         dim: usize,
         spatial: usize,
         q: &[f64],
         v: &[f64],
         m: f64,
-        params: &[&[f64]],
         f: &mut [f64],
     );
 
@@ -44,12 +51,12 @@ pub trait LocalForces: Send + Sync + 'static {
     #[allow(clippy::too_many_arguments)]
     fn vjp_node(
         &self,
+        env: &Self::Env,
         dim: usize,
         spatial: usize,
         q: &[f64],
         v: &[f64],
         m: f64,
-        params: &[&[f64]],
         gf: &[f64],
         gq: &mut [f64],
         gv: &mut [f64],
@@ -60,30 +67,22 @@ pub trait LocalForces: Send + Sync + 'static {
 
 /// No local force.
 impl LocalForces for () {
+    type Env = ();
+    fn unpack(&self, _: usize, _: &[&[f64]]) {}
     fn params(&self, _n: usize, _spatial: usize) -> Vec<(&'static str, Vec<usize>)> {
         Vec::new()
     }
     #[inline(always)]
-    fn force_node(
-        &self,
-        _: usize,
-        _: usize,
-        _: &[f64],
-        _: &[f64],
-        _: f64,
-        _: &[&[f64]],
-        _: &mut [f64],
-    ) {
-    }
+    fn force_node(&self, _: &(), _: usize, _: usize, _: &[f64], _: &[f64], _: f64, _: &mut [f64]) {}
     #[inline(always)]
     fn vjp_node(
         &self,
+        _: &(),
         _: usize,
         _: usize,
         _: &[f64],
         _: &[f64],
         _: f64,
-        _: &[&[f64]],
         _: &[f64],
         _: &mut [f64],
         _: &mut [f64],

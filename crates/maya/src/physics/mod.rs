@@ -33,5 +33,6 @@ pub use rollout::{rollout, Model, Record, Trajectory};
 pub(crate) use scheme::{advance, advance_adjoint};
 pub use scheme::{Euler, Rk4, Scheme, SemiImplicitEuler, Tableau, VelocityVerlet};
 pub(crate) use step::StepSpec;
+pub use step::MAX_DIM;
 pub(crate) use stepper::Explicit;
 pub use stepper::Stepper;

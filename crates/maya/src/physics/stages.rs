@@ -67,15 +67,16 @@ fn run_stages<L: LocalForces>(
             rest = others;
         }
         let d = lay.dim;
+        let env = spec.local.unpack(lay.spatial, &params[..n_local]);
         for i in 0..nodes.len() {
             let r = i * d..(i + 1) * d;
             spec.local.force_node(
+                &env,
                 d,
                 lay.spatial,
                 &qs[r.clone()],
                 &vs[r.clone()],
                 nodes.mass[i],
-                &params[..n_local],
                 &mut f[r],
             );
         }
@@ -180,6 +181,7 @@ pub(crate) fn adjoint<L: LocalForces>(
             &mut gacc,
         );
         let mut acc_local = [0.0; LOCAL_PARAMS_MAX];
+        let env = spec.local.unpack(lay.spatial, &params[..n_local]);
         for s in (0..t.stages()).rev() {
             let (qs, vs) = &st.states[s];
             let nodes: Nodes = lay.nodes(inputs, qs, vs, c);
@@ -204,12 +206,12 @@ pub(crate) fn adjoint<L: LocalForces>(
                 let rr = i * d..(i + 1) * d;
                 let mut gm = 0.0;
                 spec.local.vjp_node(
+                    &env,
                     d,
                     lay.spatial,
                     &qs[rr.clone()],
                     &vs[rr.clone()],
                     nodes.mass[i],
-                    &params[..n_local],
                     &gf[rr.clone()],
                     &mut gqs[rr.clone()],
                     &mut gvs[rr],

@@ -23,6 +23,7 @@ use crate::tape::Kernel;
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 use std::any::Any;
+use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ const CHUNK: usize = 2048;
 /// A step runs chunks in parallel from this many state entries (B·N·D).
 const PAR_MIN: usize = 1 << 13;
 /// The most coordinates per node.
-pub(crate) const MAX_DIM: usize = 8;
+pub const MAX_DIM: usize = 8;
 
 /// Calls the body with `$d`, `$s` literals for the common (dim, spatial)
 /// pairs, so that the `#[inline(always)]` per-node loops are specialised.
@@ -115,11 +116,11 @@ impl<L: LocalForces> StepSpec<L> {
     }
 
     /// (1/m, 1/I) per node, shaped like the masses.
-    pub(crate) fn inverse_masses(&self, inputs: &[&Tensor]) -> (Vec<f64>, Vec<f64>) {
+    pub(crate) fn inverse_masses(&self, inputs: &[&Tensor]) -> (Cow<'_, [f64]>, Vec<f64>) {
         let inv = |m: &Tensor| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>();
         let inv_m = match &self.inv_mass {
-            Some(cached) if cached.len() == inputs[2].numel() => cached.as_ref().clone(),
-            _ => inv(inputs[2]),
+            Some(cached) if cached.len() == inputs[2].numel() => Cow::Borrowed(&cached[..]),
+            _ => Cow::Owned(inv(inputs[2])),
         };
         let inv_i = match self.model {
             MassModel::Rigid => inv(inputs[3]),
@@ -261,29 +262,21 @@ fn node_loop<L: LocalForces>(
     q1: &mut [f64],
     v1: &mut [f64],
 ) {
-    let (q, v, m) = (nodes.q, nodes.v, nodes.mass);
-    for i in 0..m.len() {
-        let r = i * d..(i + 1) * d;
+    let env = local.unpack(s, params);
+    let states = (nodes.q.chunks_exact(d).zip(nodes.v.chunks_exact(d)))
+        .zip(nodes.mass.iter().zip(inv.0.iter().zip(inv.1)));
+    let outs = q1.chunks_exact_mut(d).zip(v1.chunks_exact_mut(d));
+    for (((qi, vi), (&mi, (&im, &ii))), (q1i, v1i)) in states.zip(outs) {
         let mut f = [0.0f64; MAX_DIM];
         if has_f {
-            f[..d].copy_from_slice(&v1[r.clone()]);
+            f[..d].copy_from_slice(v1i);
         }
-        local.force_node(
-            d,
-            s,
-            &q[r.clone()],
-            &v[r.clone()],
-            m[i],
-            params,
-            &mut f[..d],
-        );
+        local.force_node(&env, d, s, qi, vi, mi, &mut f[..d]);
         if let Some(out) = save.as_deref_mut() {
             out.extend_from_slice(&f[..d]);
         }
-        let (qi, vi) = (&q[r.clone()], &v[r.clone()]);
-        let (q1i, v1i) = (&mut q1[r.clone()], &mut v1[r]);
         for k in 0..d {
-            let wk = if k < s { inv.0[i] } else { inv.1[i] };
+            let wk = if k < s { im } else { ii };
             (q1i[k], v1i[k]) = advance(w, dt, qi[k], vi[k], f[k] * wk);
         }
     }
@@ -423,18 +416,22 @@ fn node_adjoint<L: LocalForces>(
     gf_out: &mut [f64],
     acc: &mut [f64; LOCAL_PARAMS_MAX],
 ) {
-    let (q, v, m) = (nodes.q, nodes.v, nodes.mass);
     let (gq, gv) = grads_qv;
     let rigid = !grads.inertia.is_empty();
-    for i in 0..m.len() {
-        let r = i * d..(i + 1) * d;
+    let env = spec.local.unpack(s, params);
+    let states = (nodes.q.chunks_exact(d).zip(nodes.v.chunks_exact(d)))
+        .zip(nodes.mass.iter().zip(inv.0.iter().zip(inv.1)));
+    let seeds = seeds.0.chunks_exact(d).zip(seeds.1.chunks_exact(d));
+    let outs = gq.chunks_exact_mut(d).zip(gv.chunks_exact_mut(d));
+    for (i, (((qi, vi), (&mi, (&im, &ii))), ((gq1, gv1), (gqi, gvi)))) in
+        states.zip(seeds.zip(outs)).enumerate()
+    {
         let mut gf = [0.0f64; MAX_DIM];
         for k in 0..d {
-            let j = i * d + k;
-            let (gqk, gvk, ga) = advance_adjoint(w, spec.dt, seeds.0[j], seeds.1[j]);
-            gq[j] += gqk;
-            gv[j] += gvk;
-            gf[k] = ga * if k < s { inv.0[i] } else { inv.1[i] };
+            let (gqk, gvk, ga) = advance_adjoint(w, spec.dt, gq1[k], gv1[k]);
+            gqi[k] += gqk;
+            gvi[k] += gvk;
+            gf[k] = ga * if k < s { im } else { ii };
         }
         let mut gm = 0.0;
         if let Some(f) = force {
@@ -442,28 +439,17 @@ fn node_adjoint<L: LocalForces>(
             for k in 0..d {
                 let g = gf[k] * f[i * d + k];
                 if k < s {
-                    gm -= g * inv.0[i];
+                    gm -= g * im;
                 } else if rigid {
-                    grads.inertia[i] -= g * inv.1[i];
+                    grads.inertia[i] -= g * ii;
                 }
             }
         }
-        spec.local.vjp_node(
-            d,
-            s,
-            &q[r.clone()],
-            &v[r.clone()],
-            m[i],
-            params,
-            &gf[..d],
-            &mut gq[r.clone()],
-            &mut gv[r.clone()],
-            &mut gm,
-            acc,
-        );
+        spec.local
+            .vjp_node(&env, d, s, qi, vi, mi, &gf[..d], gqi, gvi, &mut gm, acc);
         grads.mass[i] += gm;
         if !gf_out.is_empty() {
-            gf_out[r].copy_from_slice(&gf[..d]);
+            gf_out[i * d..(i + 1) * d].copy_from_slice(&gf[..d]);
         }
     }
 }

@@ -12,7 +12,7 @@
 //! forces (springs, contact, your own) are [`Element`](crate::physics::Element)s.
 
 use crate::geometry::HalfPlane;
-use crate::physics::{LocalForces, LOCAL_PARAMS_MAX};
+use crate::physics::{LocalForces, LOCAL_PARAMS_MAX, MAX_DIM};
 
 /// Which built-in forces act, in this order: gravity, drag, ground.
 #[derive(Clone, Debug, Default)]
@@ -26,48 +26,61 @@ pub struct BuiltinForces {
 }
 
 impl BuiltinForces {
-    /// Offsets of (g, c, k) in the flat parameter-gradient accumulator.
+    /// Offsets of (c, k) in the flat parameter-gradient accumulator.
     #[inline(always)]
     fn offsets(&self, spatial: usize) -> (usize, usize) {
         let oc = if self.gravity { spatial } else { 0 };
         (oc, oc + self.drag as usize)
     }
+}
 
-    /// (g, c, k) from one environment's parameters.
-    #[inline(always)]
-    fn unpack<'a>(&self, params: &[&'a [f64]]) -> (&'a [f64], f64, f64) {
-        let mut it = params.iter();
-        let g: &[f64] = if self.gravity {
-            it.next().expect("g")
-        } else {
-            &[]
-        };
-        let c = if self.drag {
-            it.next().expect("c")[0]
-        } else {
-            0.0
-        };
-        let k = if self.ground.is_some() {
-            it.next().expect("k")[0]
-        } else {
-            0.0
-        };
-        (g, c, k)
-    }
+/// One environment's built-in parameters and plane, unpacked.
+#[derive(Clone, Copy, Debug)]
+pub struct BuiltinEnv {
+    g: [f64; MAX_DIM],
+    c: f64,
+    k: f64,
+    normal: [f64; 3],
+    offset: f64,
 }
 
 /// Penetration h − n·q of the point q (its first `spatial` coordinates).
 #[inline(always)]
-fn depth(plane: &HalfPlane, spatial: usize, q: &[f64]) -> f64 {
-    let n = plane.normal();
+fn depth(e: &BuiltinEnv, spatial: usize, q: &[f64]) -> f64 {
     let mut nq = 0.0;
-    for k in 0..spatial {
-        nq += n[k] * q[k];
+    for k in 0..spatial.min(3) {
+        nq += e.normal[k] * q[k];
     }
-    plane.offset() - nq
+    e.offset - nq
 }
 
 impl LocalForces for BuiltinForces {
+    type Env = BuiltinEnv;
+
+    fn unpack(&self, spatial: usize, params: &[&[f64]]) -> BuiltinEnv {
+        let mut it = params.iter();
+        let mut env = BuiltinEnv {
+            g: [0.0; MAX_DIM],
+            c: 0.0,
+            k: 0.0,
+            normal: [0.0; 3],
+            offset: 0.0,
+        };
+        if self.gravity {
+            let g = it.next().expect("g");
+            env.g[..spatial].copy_from_slice(&g[..spatial]);
+        }
+        if self.drag {
+            env.c = it.next().expect("c")[0];
+        }
+        if let Some(plane) = &self.ground {
+            env.k = it.next().expect("k")[0];
+            env.normal[..plane.dim()].copy_from_slice(plane.normal());
+            env.offset = plane.offset();
+        }
+        env
+    }
+
     fn check(&self, spatial: usize) -> crate::Result<()> {
         match &self.ground {
             Some(plane) if plane.dim() != spatial => Err(crate::Error::Shape {
@@ -97,15 +110,15 @@ impl LocalForces for BuiltinForces {
     #[inline(always)]
     fn force_node(
         &self,
+        e: &BuiltinEnv,
         dim: usize,
         spatial: usize,
         q: &[f64],
         v: &[f64],
         m: f64,
-        params: &[&[f64]],
         f: &mut [f64],
     ) {
-        let (g, c, k) = self.unpack(params);
+        let (g, c, k) = (&e.g, e.c, e.k);
         if self.gravity {
             // gravity: F = m g on the translational coordinates.
             for j in 0..spatial {
@@ -118,12 +131,11 @@ impl LocalForces for BuiltinForces {
                 f[j] -= c * v[j];
             }
         }
-        if let Some(plane) = &self.ground {
+        if self.ground.is_some() {
             // ground: F = k relu(δ) n, δ = h − n·q (branch-free).
-            let push = k * depth(plane, spatial, q).max(0.0);
-            let n = plane.normal();
-            for j in 0..spatial {
-                f[j] += push * n[j];
+            let push = k * depth(e, spatial, q).max(0.0);
+            for j in 0..spatial.min(3) {
+                f[j] += push * e.normal[j];
             }
         }
     }
@@ -134,19 +146,19 @@ impl LocalForces for BuiltinForces {
     #[inline(always)]
     fn vjp_node(
         &self,
+        e: &BuiltinEnv,
         dim: usize,
         spatial: usize,
         q: &[f64],
         v: &[f64],
         m: f64,
-        params: &[&[f64]],
         gf: &[f64],
         gq: &mut [f64],
         gv: &mut [f64],
         gm: &mut f64,
         acc: &mut [f64; LOCAL_PARAMS_MAX],
     ) {
-        let (g, c, k) = self.unpack(params);
+        let (g, c, k) = (&e.g, e.c, e.k);
         let (oc, ok) = self.offsets(spatial);
         if self.gravity {
             for j in 0..spatial {
@@ -162,16 +174,16 @@ impl LocalForces for BuiltinForces {
             }
             acc[oc] -= gc;
         }
-        if let Some(plane) = &self.ground {
-            let d = depth(plane, spatial, q);
+        if self.ground.is_some() {
+            let d = depth(e, spatial, q);
             if d > 0.0 {
-                let n = plane.normal();
+                let n = &e.normal;
                 let mut sn = 0.0;
-                for j in 0..spatial {
+                for j in 0..spatial.min(3) {
                     sn += gf[j] * n[j];
                 }
                 acc[ok] += d * sn;
-                for j in 0..spatial {
+                for j in 0..spatial.min(3) {
                     gq[j] -= k * sn * n[j];
                 }
             }

@@ -62,7 +62,7 @@ fn check(
                 material: v[4],
                 wrench: None,
             };
-            let end = world.rollout(&state, &params, steps);
+            let end = world.rollout(&state, &params, steps).unwrap();
             t.concat(&[end.pose, end.velocity], 0)
         },
         &inputs,

@@ -58,7 +58,7 @@ fn jacobian(penalty: Penalty, k: f64, steps_per_contact: f64) -> [[f64; 4]; 2] {
                 friction: 0.0,
             },
         );
-        let end = w.rollout(&s0, &p, steps);
+        let end = w.rollout(&s0, &p, steps).unwrap();
         // Output: x₂(T) (col 0) or v₂(T) (col 1), body 1's x.
         let out = if col == 0 { end.pose } else { end.velocity };
         let g = t.grad(out.slice(0, 1..2).slice(1, 0..1).sum());

@@ -87,7 +87,7 @@ fn nan_in_a_state_names_the_body_and_step() {
         &[[0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [2.0, 1.0, 0.0]],
         &[[0.0; 3]; 3],
     );
-    let s = w.rollout(&s, &p, 3);
+    let s = w.rollout(&s, &p, 3).unwrap();
     let mut huge = Tensor::zeros(&[3, 3]);
     huge.data[3] = f64::MAX;
     let loaded = RigidParams {

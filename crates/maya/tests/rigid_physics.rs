@@ -45,7 +45,7 @@ fn free_spin_conserves_momentum_and_energy_and_has_exact_gradient() {
     };
     let (l0, e0) = invariants(&s0);
     let n = 2048;
-    let end = w.rollout(&s0, &params, n);
+    let end = w.rollout(&s0, &params, n).unwrap();
     let (l1, e1) = invariants(&end);
     assert!(
         (l1 - l0).abs() < 1e-12 * l0.abs(),
@@ -73,7 +73,7 @@ fn ballistic_flight_matches_the_discrete_parabola() {
             friction: 0.0,
         },
     );
-    let (q, _) = rows(&w.rollout(&s0, &p, 100));
+    let (q, _) = rows(&w.rollout(&s0, &p, 100).unwrap());
     let want = 10.0 + 100.0 * 0.01 * 4.0 - 9.81 * 1e-4 * 100.0 * 101.0 / 2.0;
     assert!(
         (q[1] - want).abs() < 1e-12 && (q[0] - 1.0).abs() < 1e-12 && (q[2] - 2.0).abs() < 1e-12
@@ -96,7 +96,7 @@ fn dropped_box_comes_to_rest_without_drift_or_jitter() {
     let params = w.params(&t, material);
     // Dropped from 30 cm, tilted 0.2 rad and spinning slightly.
     let mut s = w.state(&t, &[[0.0, 0.4, 0.2]], &[[0.0, 0.0, 0.5]]);
-    s = w.rollout(&s, &params, 3000);
+    s = w.rollout(&s, &params, 3000).unwrap();
     let (rest, _) = rows(&s);
     let mut worst: f64 = 0.0;
     for _ in 0..2000 {
@@ -193,7 +193,7 @@ fn slide(angle: f64, mu: f64) -> f64 {
         },
     );
     let s = w.state(&t, &[[n[0] * h, n[1] * h, angle]], &[[0.0; 3]]);
-    let (q, _) = rows(&w.rollout(&s, &params, 10_000));
+    let (q, _) = rows(&w.rollout(&s, &params, 10_000).unwrap());
     q[0] * angle.cos() + q[1] * angle.sin() // along the slope, up positive
 }
 

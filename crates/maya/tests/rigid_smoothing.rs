@@ -31,7 +31,7 @@ fn gradients(penalty: Penalty, heights: &[f64]) -> Vec<f64> {
             let t = TensorTape::new();
             let s0 = w.state(&t, &[[0.0, r + h, 0.0]], &[[0.0; 3]]);
             let params = w.params(&t, material);
-            let end = w.rollout(&s0, &params, 500);
+            let end = w.rollout(&s0, &params, 500).unwrap();
             let g = t.grad(end.pose.slice(1, 1..2).sum());
             g[s0.pose.idx()].data[1]
         })

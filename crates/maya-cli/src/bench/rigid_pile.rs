@@ -76,7 +76,7 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
             material: leaf(&material.to_tensor()),
             wrench: None,
         };
-        let end = world.rollout(&s0, &params, STEPS);
+        let end = world.rollout(&s0, &params, STEPS).expect("the pile steps");
         let loss = end.pose.slice(1, 1..2).mean();
         let value = loss.item();
         if !grad {

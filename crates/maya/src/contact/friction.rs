@@ -25,6 +25,7 @@
 //! `friction_regularization`) still sets the creep under static loads.
 
 use super::penalty::Penalty;
+use crate::geometry::math::Real;
 
 /// fₜ = −μ k ψ(d) vₜ/√(vₜ² + ε²): friction force (N) along the tangent, at
 /// depth `d` (m) and slip velocity `vt` (m/s), with regularisation `eps`
@@ -38,7 +39,14 @@ use super::penalty::Penalty;
 /// ```
 pub fn friction_force(penalty: Penalty, k: f64, mu: f64, d: f64, vt: f64, eps: f64) -> f64 {
     let (psi, _, _) = penalty.eval(d);
-    -mu * k * psi * vt / (vt * vt + eps * eps).sqrt()
+    friction_from_bound(mu * k * psi, vt, eps * eps)
+}
+
+/// fₜ = −b·vₜ/√(vₜ² + ε²) for the bound b = μkψ(d) and ε² given: the one
+/// definition of the friction law, over any [`Real`].
+#[inline(always)]
+pub(crate) fn friction_from_bound<T: Real>(bound: T, vt: T, eps2: T) -> T {
+    -(bound * vt / (vt * vt + eps2).sqrt())
 }
 
 /// Adjoint of [`friction_force`]: adds `grad_out`·∂fₜ/∂(k, μ, d, vₜ, ε²)

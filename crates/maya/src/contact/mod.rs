@@ -46,10 +46,13 @@
 //! k = 1e6). Prefer softplus, with a width above the travel per step, where
 //! gradients matter.
 
+mod element;
 mod friction;
+pub(crate) mod law;
 pub mod pairs;
 mod penalty;
 
+pub(crate) use element::PenaltyContact;
 pub use friction::{friction_force, friction_force_vjp};
 pub use pairs::{ContactPoint, Feature};
 

@@ -130,8 +130,16 @@ impl Penalty {
 /// assert_eq!(normal_force(Penalty::Relu, 1e4, 10.0, 0.01, -1.0), 110.0);
 /// ```
 pub fn normal_force(penalty: Penalty, k: f64, c: f64, d: f64, vn: f64) -> f64 {
-    let (psi, dpsi, _) = penalty.eval(d);
-    k * psi - c * dpsi * vn
+    normal_force_real(penalty, k, c, d, vn).0
+}
+
+/// (fₙ, ψ(d), ψ′(d)) over any [`Real`]: the one definition of the normal
+/// law, used by [`normal_force`], the rigid contact element and its
+/// scalar-tape reference.
+#[inline(always)]
+pub(crate) fn normal_force_real<T: Real>(penalty: Penalty, k: T, c: T, d: T, vn: T) -> (T, T, T) {
+    let (psi, dpsi) = penalty.eval_real(d);
+    (k * psi - c * dpsi * vn, psi, dpsi)
 }
 
 /// Adjoint of [`normal_force`]: adds `grad_out`·∂fₙ/∂(k, c, d, vₙ) to

@@ -29,6 +29,7 @@ pub use element::{dot, Element, NodeGrads, Nodes, Triplets};
 pub(crate) use layout::check_masses;
 pub use layout::MassModel;
 pub use local::{LocalForces, LOCAL_PARAMS_MAX};
+pub(crate) use rollout::rollout_from;
 pub use rollout::{rollout, Model, Record, Trajectory};
 pub(crate) use scheme::{advance, advance_adjoint};
 pub use scheme::{Euler, Rk4, Scheme, SemiImplicitEuler, Tableau, VelocityVerlet};

@@ -87,26 +87,47 @@ pub fn rollout<'t, M: Model<'t>>(
     steps: usize,
     record: Record,
 ) -> Result<Trajectory<'t>> {
+    rollout_from(model, state0, 0, params, steps, record)
+}
+
+/// [`rollout`] from a state numbered `first_step` (errors name steps from
+/// there).
+pub(crate) fn rollout_from<'t, M: Model<'t>>(
+    model: &M,
+    state0: (TVar<'t>, TVar<'t>),
+    first_step: usize,
+    params: &M::Params,
+    steps: usize,
+    record: Record,
+) -> Result<Trajectory<'t>> {
     let (stepper, rest) = model.stepper(params)?;
     let (q0, v0) = state0;
     q0.same_tape(&v0, "rollout")?;
-    q0.with_value(|q| v0.with_value(|v| check_state(q, v, stepper.model(), 0)))?;
+    q0.with_value(|q| v0.with_value(|v| check_state(q, v, stepper.model(), first_step)))?;
     let tape = q0.tape();
     let mut traj = Trajectory {
         positions: vec![q0],
         velocities: vec![v0],
     };
     let last = match record {
-        Record::All => run_steps(tape, &stepper, (q0, v0), &rest, 0, steps, Some(&mut traj))?,
-        Record::Last => run_steps(tape, &stepper, (q0, v0), &rest, 0, steps, None)?,
+        Record::All => run_steps(
+            tape,
+            &stepper,
+            (q0, v0),
+            &rest,
+            first_step,
+            steps,
+            Some(&mut traj),
+        )?,
+        Record::Last => run_steps(tape, &stepper, (q0, v0), &rest, first_step, steps, None)?,
         Record::Checkpointed { segment } => {
             let seg = segment
                 .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
                 .max(1);
             let (mut q, mut v) = (q0, v0);
-            let mut start = 0;
-            while start < steps {
-                let len = seg.min(steps - start);
+            let mut start = first_step;
+            while start < first_step + steps {
+                let len = seg.min(first_step + steps - start);
                 let stepper = Arc::clone(&stepper);
                 let mut xs = vec![q, v];
                 xs.extend_from_slice(&rest);
@@ -212,7 +233,7 @@ pub(crate) fn run_steps<'t>(
                     let (mut rq, mut rv, from) = good;
                     for t in from..=s {
                         advance(&mut rq, &mut rv)?;
-                        check_state(&rq, &rv, model, t + 1).map_err(blame_dt)?;
+                        check_state(&rq, &rv, model, t + 1).map_err(|e| blame_dt(e, model))?;
                     }
                     unreachable!("the replay meets the non-finite state");
                 }
@@ -239,7 +260,7 @@ pub(crate) fn run_steps<'t>(
                 let first = s + 1 - pending.len();
                 for (j, (q, v)) in pending.iter().enumerate() {
                     q.with_value(|qv| v.with_value(|vv| check_state(qv, vv, model, first + j + 1)))
-                        .map_err(blame_dt)?;
+                        .map_err(|e| blame_dt(e, model))?;
                 }
             }
             pending.clear();
@@ -252,10 +273,11 @@ pub(crate) fn run_steps<'t>(
     Ok((q, v))
 }
 
-/// A non-finite state in a rollout: most often an unstable time step.
-fn blame_dt(e: Error) -> Error {
+/// A non-finite state in a particle rollout: most often an unstable time
+/// step. (A rigid world checks its stability bound before it steps.)
+fn blame_dt(e: Error, model: MassModel) -> Error {
     match e {
-        Error::NonFinite { what, step } => Error::NonFinite {
+        Error::NonFinite { what, step } if model == MassModel::Particle => Error::NonFinite {
             what: format!("{what} (the time step is the likely cause: lower dt, soften the stiffest force, or use an implicit scheme)"),
             step,
         },

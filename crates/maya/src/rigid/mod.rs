@@ -29,7 +29,7 @@
 //! let t = TensorTape::new();
 //! let state = world.state(&t, &[[0.0, 0.5, 0.0]], &[[1.0, 0.0, 0.0]]);
 //! let params = world.params(&t, Material { stiffness: 1e5, damping: 50.0, friction: 0.3 });
-//! let end = world.rollout(&state, &params, 600); // 0.6 s: falls, bounces
+//! let end = world.rollout(&state, &params, 600).unwrap(); // 0.6 s: falls, bounces
 //! let x = end.pose.slice(1, 0..1).sum();
 //! let g = t.grad(x);
 //! // Without the bounce ∂x/∂vx₀ would be 0.6 s; friction at the bounce lowers it.
@@ -39,7 +39,9 @@
 
 mod body;
 pub mod examples;
-mod step;
+mod model;
+#[cfg(test)]
+mod reference;
 mod world;
 
 pub use crate::geometry::{

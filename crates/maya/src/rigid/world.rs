@@ -2,7 +2,6 @@
 //! rigid-body simulation, and the API that records its steps on a tape.
 
 use super::body::{Material, RigidParams, RigidState};
-use super::step::StepConfig;
 use crate::contact::{ContactPoint, Ground, Penalty};
 use crate::error::{Error, Result};
 use crate::geometry::Shape;
@@ -31,7 +30,7 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone, Debug)]
 pub struct World {
-    shapes: Arc<Vec<Shape>>,
+    pub(crate) shapes: Arc<Vec<Shape>>,
     mass: Vec<MassProperties>,
     ground: Option<Ground>,
     /// Gravity (m/s²). Default (0, −9.81).
@@ -249,19 +248,23 @@ impl World {
     /// assert!((c[0].depth - 0.01).abs() < 1e-12);
     /// ```
     pub fn contacts(&self, pose: &[f64]) -> Vec<ContactPoint> {
-        let cfg = self.config(self.friction_regularization);
-        cfg.contact_points(pose)
-    }
-
-    fn config(&self, eps: f64) -> StepConfig {
-        StepConfig {
-            shapes: Arc::clone(&self.shapes),
-            ground: self.ground,
-            gravity: self.gravity,
-            dt: self.dt,
-            penalty: self.penalty,
-            eps,
-        }
+        let element = self.contact_element();
+        let mut contacts = Vec::new();
+        element.detect(pose, &mut contacts);
+        contacts
+            .iter()
+            .map(|c| {
+                let (g, _, _) = element.geometry(c, pose);
+                ContactPoint {
+                    body: c.a as usize,
+                    other: (!c.with_ground()).then_some(c.b as usize),
+                    feature: c.feature,
+                    point: g.p,
+                    normal: g.n,
+                    depth: g.d,
+                }
+            })
+            .collect()
     }
 
     /// Records one step: finds contacts, applies contact, gravity and
@@ -286,77 +289,38 @@ impl World {
         state: &RigidState<'t>,
         params: &RigidParams<'t>,
     ) -> Result<RigidState<'t>> {
-        check_dt(self.dt)?;
-        self.penalty.validate()?;
-        let eps = self.friction_regularization;
-        if !(eps > 0.0 && eps.is_finite()) {
-            return Err(Error::Parameter {
-                name: "friction_regularization",
-                value: eps,
-                reason: "must be positive and finite (m/s)",
-            });
-        }
-        let config = self.config(eps);
-        let bound = |k: f64, m: &[f64], i: &[f64]| self.stable_time_step(k, m, i);
-        let mut inputs = vec![
-            state.pose,
-            state.velocity,
-            params.mass,
-            params.inertia,
-            params.material,
-        ];
-        if let Some(w) = params.wrench {
-            inputs.push(w);
-        }
-        let kernel = super::step::RigidStep::new(
-            config,
-            state.step,
-            bound(
-                params
-                    .material
-                    .with_value(|v| v.data.first().copied().unwrap_or(0.0)),
-                &params.mass.value().data,
-                &params.inertia.value().data,
-            ),
-        );
-        let out = state.pose.tape().try_apply(kernel, &inputs)?;
-        Ok(RigidState {
-            pose: out[0],
-            velocity: out[1],
-            step: state.step + 1,
-        })
+        self.rollout(state, params, 1)
     }
 
-    /// `steps` steps from `state`; returns the last state. Panics on a data
-    /// error; see [`World::try_rollout`].
-    #[track_caller]
+    /// `steps` steps from `state` through the one
+    /// [`rollout`](crate::physics::rollout), keeping the last state;
+    /// returns the first error of [`World::try_step`], with the step of the
+    /// state it concerns (counted from `state.step`).
     pub fn rollout<'t>(
         &self,
         state: &RigidState<'t>,
         params: &RigidParams<'t>,
         steps: usize,
-    ) -> RigidState<'t> {
-        self.try_rollout(state, params, steps)
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// [`World::rollout`], returning the first error of
-    /// [`World::try_step`].
-    pub fn try_rollout<'t>(
-        &self,
-        state: &RigidState<'t>,
-        params: &RigidParams<'t>,
-        steps: usize,
     ) -> Result<RigidState<'t>> {
-        let mut s = *state;
-        for _ in 0..steps {
-            s = self.try_step(&s, params)?;
-        }
-        Ok(s)
+        self.check(params, state.step)?;
+        let traj = crate::physics::rollout_from(
+            self,
+            (state.pose, state.velocity),
+            state.step,
+            params,
+            steps,
+            crate::physics::Record::Last,
+        )?;
+        let (pose, velocity) = traj.last();
+        Ok(RigidState {
+            pose,
+            velocity,
+            step: state.step + steps,
+        })
     }
 }
 
-fn check_dt(dt: f64) -> Result<()> {
+pub(crate) fn check_dt(dt: f64) -> Result<()> {
     if dt > 0.0 && dt.is_finite() {
         Ok(())
     } else {

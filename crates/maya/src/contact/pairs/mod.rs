@@ -26,8 +26,6 @@ mod circle_polygon;
 mod ground;
 mod polygon_polygon;
 
-pub(crate) use crate::geometry::FLOOR;
-
 pub(crate) use crate::geometry::math::{rot, rot_t};
 use crate::geometry::math::{Real, V2};
 use crate::geometry::{HalfPlane as Ground, Shape};

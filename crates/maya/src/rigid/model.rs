@@ -1,0 +1,195 @@
+//! The rigid [`World`] as a [`Model`] of the physics pipeline: its step is
+//! the one step kernel with the (m, m, I) mass model, gravity as a local
+//! force, and the penalty contact and external wrench as elements. The
+//! checks a step needs (shapes, masses, material, the explicit stability
+//! bound) run once per step or rollout, here.
+
+use super::body::RigidParams;
+use super::world::World;
+use crate::contact::PenaltyContact;
+use crate::dynamics::BuiltinForces;
+use crate::error::{Error, Result};
+use crate::physics::{
+    check_masses, DynElement, Element, Explicit, MassModel, Model, NodeGrads, Nodes,
+    SemiImplicitEuler, StepSpec, Stepper,
+};
+use crate::tape::TVar;
+use crate::tensor::Tensor;
+use std::sync::Arc;
+
+/// An external wrench (fx, fy, τ) on each body, held over the step:
+/// F += W. Parameter `[B, 3]`; adjoint ∂L/∂W += ḡF.
+struct ExternalWrench;
+
+impl Element for ExternalWrench {
+    type Saved = ();
+
+    fn name(&self) -> &'static str {
+        "wrench"
+    }
+
+    fn param_names(&self) -> &'static [&'static str] {
+        &["wrench"]
+    }
+
+    fn param_shapes(&self, n: usize, spatial: usize) -> Vec<Vec<usize>> {
+        vec![vec![n, spatial + 1]]
+    }
+
+    fn force(&self, _s: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
+        for (f, w) in f.iter_mut().zip(params[0]) {
+            *f += w;
+        }
+        Ok(())
+    }
+
+    fn vjp(
+        &self,
+        _: &(),
+        _s: &Nodes,
+        _p: &[&[f64]],
+        grad_f: &[f64],
+        g: &mut NodeGrads,
+    ) -> Result<()> {
+        for (acc, gf) in g.params[0].iter_mut().zip(grad_f) {
+            *acc += gf;
+        }
+        Ok(())
+    }
+}
+
+/// An [`Error::Shape`] naming what a rigid-step input must be.
+fn shape_error(x: &Tensor, want: Vec<usize>, hint: &'static str) -> Error {
+    Error::Shape {
+        op: "rigid step",
+        lhs: x.shape.clone(),
+        rhs: want,
+        hint,
+    }
+}
+
+impl World {
+    /// Checks everything a rollout of this world with `params` needs,
+    /// numbering errors from `step`.
+    pub(crate) fn check(&self, params: &RigidParams<'_>, step: usize) -> Result<()> {
+        super::world::check_dt(self.dt)?;
+        self.penalty.validate()?;
+        let eps = self.friction_regularization;
+        if !(eps > 0.0 && eps.is_finite()) {
+            return Err(Error::Parameter {
+                name: "friction_regularization",
+                value: eps,
+                reason: "must be positive and finite (m/s)",
+            });
+        }
+        let b = self.len();
+        let (m, i, mat) = (
+            params.mass.value(),
+            params.inertia.value(),
+            params.material.value(),
+        );
+        if m.shape != [b] {
+            return Err(shape_error(&m, vec![b], "rigid step: mass must be [B]"));
+        }
+        if i.shape != [b] {
+            return Err(shape_error(&i, vec![b], "rigid step: inertia must be [B]"));
+        }
+        if mat.shape != [3] {
+            return Err(shape_error(
+                &mat,
+                vec![3],
+                "rigid step: material must be [3] = (stiffness, damping, friction)",
+            ));
+        }
+        check_masses("mass", &m)?;
+        check_masses("inertia", &i)?;
+        for (name, &v) in ["stiffness", "damping", "friction"].iter().zip(&mat.data) {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(Error::Parameter {
+                    name,
+                    value: v,
+                    reason:
+                        "contact stiffness, damping and friction must be non-negative and finite",
+                });
+            }
+        }
+        if let Some(w) = params.wrench {
+            let w = w.value();
+            if w.shape != [b, 3] {
+                return Err(shape_error(
+                    &w,
+                    vec![b, 3],
+                    "rigid step: wrench must be [B, 3]",
+                ));
+            }
+            if let Some(k) = w.data.iter().position(|x| !x.is_finite()) {
+                return Err(Error::NonFinite {
+                    what: format!("wrench on body {}", k / 3),
+                    step,
+                });
+            }
+        }
+        let (bound, mass) = self.stable_time_step(mat.data[0], &m.data, &i.data);
+        if self.dt >= bound {
+            return Err(Error::TimeStep {
+                dt: self.dt,
+                bound,
+                stiffness: mat.data[0],
+                mass,
+            });
+        }
+        Ok(())
+    }
+
+    /// The penalty contact element of this world.
+    pub(crate) fn contact_element(&self) -> PenaltyContact {
+        PenaltyContact {
+            shapes: Arc::clone(&self.shapes),
+            ground: self.ground().copied(),
+            penalty: self.penalty,
+            eps: self.friction_regularization,
+            dt: self.dt,
+        }
+    }
+}
+
+impl<'t> Model<'t> for World {
+    type Params = RigidParams<'t>;
+
+    fn stepper(&self, params: &RigidParams<'t>) -> Result<(Arc<dyn Stepper>, Vec<TVar<'t>>)> {
+        self.check(params, 0)?;
+        Ok(self.unchecked_stepper(params))
+    }
+}
+
+impl World {
+    /// The step function and its inputs after the state, without the
+    /// checks of [`World::check`] (for tests that step past the stability
+    /// bound on purpose).
+    pub(crate) fn unchecked_stepper<'t>(
+        &self,
+        params: &RigidParams<'t>,
+    ) -> (Arc<dyn Stepper>, Vec<TVar<'t>>) {
+        let tape = params.mass.tape();
+        let gravity = tape.constant(Tensor::from_data(self.gravity.to_vec(), vec![2]));
+        let mut elements: Vec<(Arc<dyn DynElement>, usize)> =
+            vec![(Arc::new(self.contact_element()), 1)];
+        let mut rest = vec![params.mass, params.inertia, gravity, params.material];
+        if let Some(w) = params.wrench {
+            elements.push((Arc::new(ExternalWrench), 1));
+            rest.push(w);
+        }
+        let spec = StepSpec {
+            model: MassModel::Rigid,
+            local: BuiltinForces {
+                gravity: true,
+                ..BuiltinForces::default()
+            },
+            elements,
+            dt: self.dt,
+            inv_mass: None,
+            check_masses: false,
+        };
+        (Arc::new(Explicit::<_, SemiImplicitEuler>::new(spec)), rest)
+    }
+}

@@ -5,7 +5,7 @@ use crate::plot;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use maya::demos::{find, DemoOptions, DemoReport, DEMOS};
+use maya::demos::{find, DemoOptions, DemoReport, Figure, DEMOS};
 use serde_json::json;
 use std::fs;
 use std::io::Write;
@@ -79,15 +79,8 @@ fn write_outputs(dir: &Path, report: &DemoReport) -> Result<Vec<PathBuf>> {
     written.extend(plot::loss_curve(dir, &title, &report.losses)?);
     // Data for Python users: one CSV of all curves, one JSON of everything.
     let csv = dir.join("trajectories.csv");
-    let mut f = fs::File::create(&csv).with_context(|| format!("writing {}", csv.display()))?;
-    writeln!(f, "figure,curve,x,y")?;
-    for fig in &report.figures {
-        for c in &fig.curves {
-            for p in &c.points {
-                writeln!(f, "{},{},{:?},{:?}", fig.stem, c.label, p[0], p[1])?;
-            }
-        }
-    }
+    let f = fs::File::create(&csv).with_context(|| format!("writing {}", csv.display()))?;
+    write_csv(f, &report.figures).with_context(|| format!("writing {}", csv.display()))?;
     written.push(csv);
     let data = json!({
         "demo": report.name,
@@ -105,6 +98,24 @@ fn write_outputs(dir: &Path, report: &DemoReport) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// Writes every point of every curve as a `figure,curve,x,y` record; labels
+/// with commas, quotes or newlines are quoted as RFC 4180 says. Numbers are
+/// written in Rust's shortest round-trip form.
+fn write_csv(out: impl Write, figures: &[Figure]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["figure", "curve", "x", "y"])?;
+    for fig in figures {
+        for c in &fig.curves {
+            for p in &c.points {
+                let (x, y) = (format!("{:?}", p[0]), format!("{:?}", p[1]));
+                w.write_record([fig.stem.as_str(), c.label.as_str(), &x, &y])?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
 fn print_summary(report: &DemoReport, written: &[PathBuf]) {
     println!(
         "{}: {} iterations, loss {:.3e} -> {:.3e}",
@@ -119,5 +130,46 @@ fn print_summary(report: &DemoReport, written: &[PathBuf]) {
     println!("wrote:");
     for p in written {
         println!("  {}", p.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_csv;
+    use maya::demos::{Curve, Figure};
+
+    /// Issue 8: labels with commas were written unquoted, which split them
+    /// across columns. A label with a comma and a quote must come back whole.
+    #[test]
+    fn issue_8_csv_labels_with_commas_and_quotes_round_trip() {
+        let label = r#"fit (k = 2, c = 0.1) "final""#;
+        let fig = Figure {
+            stem: "trajectory".into(),
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            curves: vec![Curve {
+                label: label.into(),
+                points: vec![[0.5, -1.25], [1e-7, 3.0]],
+                is_target: false,
+            }],
+        };
+        let mut bytes = Vec::new();
+        write_csv(&mut bytes, &[fig]).unwrap();
+        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+        assert_eq!(
+            reader.headers().unwrap(),
+            &csv::StringRecord::from(vec!["figure", "curve", "x", "y"])
+        );
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        // Two points, each one record of exactly four fields.
+        assert_eq!(rows.len(), 2);
+        for (row, [x, y]) in rows.iter().zip([[0.5, -1.25], [1e-7, 3.0]]) {
+            assert_eq!(row.len(), 4);
+            assert_eq!(&row[0], "trajectory");
+            assert_eq!(&row[1], label);
+            assert_eq!(row[2].parse::<f64>().unwrap(), x);
+            assert_eq!(row[3].parse::<f64>().unwrap(), y);
+        }
     }
 }

@@ -85,6 +85,14 @@ fn demo_writes_plots_and_data() {
             p.display()
         );
     }
+    // The CSV parses: a header and records of four fields, x and y numbers.
+    let mut csv = csv::Reader::from_path(dir.join("oscillator/trajectories.csv")).unwrap();
+    assert_eq!(csv.headers().unwrap(), vec!["figure", "curve", "x", "y"]);
+    for record in csv.records() {
+        let record = record.unwrap();
+        assert_eq!(record.len(), 4, "{record:?}");
+        assert!(record[2].parse::<f64>().is_ok() && record[3].parse::<f64>().is_ok());
+    }
     let png = std::fs::read(dir.join("oscillator/loss.png")).unwrap();
     assert_eq!(&png[1..4], b"PNG");
     let svg = std::fs::read_to_string(dir.join("oscillator/trajectory.svg")).unwrap();

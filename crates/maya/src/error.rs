@@ -65,6 +65,54 @@ pub enum Error {
         /// Length of the axis indexed.
         len: usize,
     },
+    /// A range `start..end` along an axis that is reversed (start > end) or
+    /// ends past the axis's length.
+    #[error("{op}: range {start}..{end} along axis {axis} (length {len}) {problem}")]
+    Range {
+        /// The op that was called.
+        op: &'static str,
+        /// The axis sliced.
+        axis: usize,
+        /// Start of the range.
+        start: usize,
+        /// End of the range (exclusive).
+        end: usize,
+        /// Length of the axis.
+        len: usize,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A multi-index that does not address one element: the wrong number of
+    /// indices, or one past its axis's length.
+    #[error("{op}: index {index:?} is not an element of a tensor of shape {shape:?}: give one index per axis ({}), each below that axis's length", .shape.len())]
+    ElementIndex {
+        /// The op that was called.
+        op: &'static str,
+        /// The indices given.
+        index: Vec<usize>,
+        /// Shape of the tensor.
+        shape: Vec<usize>,
+    },
+    /// An op given a tensor with the wrong number of axes.
+    #[error("{op}: needs {needs}, got shape {shape:?} with {}", axes(.shape.len()))]
+    Rank {
+        /// The op that was called.
+        op: &'static str,
+        /// Shape of the tensor given.
+        shape: Vec<usize>,
+        /// What the op needs, e.g. "at least 2 axes (it swaps the last two)".
+        needs: &'static str,
+    },
+    /// A new axis (as `stack` inserts) past the end of the shape.
+    #[error("{op}: cannot insert a new axis {axis} into values of shape {shape:?}: the new axis must be in 0..={}", .shape.len())]
+    NewAxis {
+        /// The op that was called.
+        op: &'static str,
+        /// The axis asked for.
+        axis: usize,
+        /// Shape of the values (before the new axis).
+        shape: Vec<usize>,
+    },
     /// An axis that the tensor does not have.
     #[error("{op}: axis {axis} is out of range for a tensor of shape {shape:?}")]
     Axis {
@@ -181,6 +229,39 @@ pub enum Error {
         /// Its value on replay.
         replayed: f64,
     },
+    /// A name that is not one of those known, such as a demo's.
+    #[error("unknown {what} `{name}`; the known ones are: {}", .known.join(", "))]
+    Unknown {
+        /// What kind of thing was looked up (e.g. "demo").
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The names that exist.
+        known: Vec<&'static str>,
+    },
+    /// An objective (or a caller of an optimiser) that gave a different
+    /// number of gradients than there are parameters.
+    #[error("{op}: got {got} gradient(s) for {expected} parameter(s); give one gradient per parameter, in the parameters' order")]
+    GradientCount {
+        /// The optimiser or driver that received them.
+        op: &'static str,
+        /// Number of parameters.
+        expected: usize,
+        /// Number of gradients given.
+        got: usize,
+    },
+    /// A gradient whose shape differs from its parameter's.
+    #[error("{op}: the gradient of parameter {index} has shape {grad:?} but the parameter has shape {param:?}; each gradient must have its parameter's shape")]
+    GradientShape {
+        /// The optimiser or driver that received it.
+        op: &'static str,
+        /// Which parameter (0-based, in the order given).
+        index: usize,
+        /// The parameter's shape.
+        param: Vec<usize>,
+        /// The gradient's shape.
+        grad: Vec<usize>,
+    },
     /// An element (force) given the wrong number of parameters.
     #[error("{element}: takes {expected} parameter(s) ({names}), got {got}")]
     ParamCount {
@@ -214,4 +295,13 @@ pub enum Error {
         /// Its rest length (m).
         rest: f64,
     },
+}
+
+/// "1 axis", "3 axes": for messages.
+fn axes(n: usize) -> String {
+    if n == 1 {
+        "1 axis".to_string()
+    } else {
+        format!("{n} axes")
+    }
 }

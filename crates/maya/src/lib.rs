@@ -38,7 +38,8 @@
 //! ```
 //!
 //! **Your own kernels.** Implement [`Kernel`] (forward and adjoint) and
-//! check it with [`gradcheck()`]; see the trait's example.
+//! check it with [`gradcheck()`], which compares the whole Jacobian entry by
+//! entry; see the trait's example. [`jacobian()`] returns that Jacobian.
 //!
 //! **Finding the bad number.** `set_checked(true)` on either tape reports
 //! the first op whose value or gradient turns non-finite.
@@ -50,6 +51,7 @@ pub mod dynamics;
 mod error;
 pub mod geometry;
 pub mod gradcheck;
+mod jacobian;
 mod ops;
 pub mod optim;
 pub mod physics;
@@ -65,6 +67,7 @@ pub use error::{Error, Pass, Result};
 pub use gradcheck::{
     gradcheck, gradcheck_scalar, gradcheck_with, GradcheckConfig, GradcheckReport,
 };
+pub use jacobian::jacobian;
 pub use ops::{ScalarOperand, UnaryFn};
 pub use scalar::{Gradients, Tape, Var};
 pub use tape::{Kernel, TVar, TensorGradients, TensorTape};

@@ -205,10 +205,13 @@ fn slice_out_of_range_is_an_error() {
     let e = x.try_slice(0, 2..6).unwrap_err();
     assert_eq!(
         e,
-        Error::Index {
+        Error::Range {
             op: "slice",
-            index: 6,
-            len: 4
+            axis: 0,
+            start: 2,
+            end: 6,
+            len: 4,
+            problem: "ends past the end of the axis",
         }
     );
     // Axis 2 does not exist in a rank-2 tensor.
@@ -220,7 +223,9 @@ fn slice_out_of_range_is_an_error() {
 }
 
 #[test]
-#[should_panic(expected = "slice: index 6 is out of range for length 4")]
+#[should_panic(
+    expected = "slice: range 2..6 along axis 0 (length 4) ends past the end of the axis"
+)]
 fn slice_out_of_range_panics() {
     let t = TensorTape::new();
     var(&t, &[4, 2]).slice(0, 2..6);
@@ -391,7 +396,7 @@ fn transpose_of_a_vector_is_an_error() {
     let t = TensorTape::new();
     let e = var(&t, &[3]).try_transpose().unwrap_err();
     assert!(
-        matches!(&e, Error::Shape { op: "transpose", lhs, .. } if lhs == &[3]),
+        matches!(&e, Error::Rank { op: "transpose", shape, .. } if shape == &[3]),
         "{e:?}"
     );
 }

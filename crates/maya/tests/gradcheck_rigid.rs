@@ -22,7 +22,6 @@ fn config() -> GradcheckConfig {
         eps: 1e-6,
         atol: 1e-8,
         rtol: 1e-6,
-        seed: 7,
     }
 }
 

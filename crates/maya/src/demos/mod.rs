@@ -11,7 +11,7 @@ mod oscillator;
 mod sysid;
 mod throw;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A labelled polyline.
 #[derive(Clone, Debug)]
@@ -113,6 +113,21 @@ pub fn find(name: &str) -> Option<&'static DemoInfo> {
     DEMOS.iter().find(|d| d.name == name)
 }
 
+/// [`find`], returning [`Error::Unknown`] (listing every demo) for a name
+/// that is not a demo.
+///
+/// ```
+/// let e = maya::demos::try_find("juggle").unwrap_err();
+/// assert!(e.to_string().contains("throw, sysid, cloth, oscillator"));
+/// ```
+pub fn try_find(name: &str) -> Result<&'static DemoInfo> {
+    find(name).ok_or_else(|| Error::Unknown {
+        what: "demo",
+        name: name.to_string(),
+        known: DEMOS.iter().map(|d| d.name).collect(),
+    })
+}
+
 impl DemoInfo {
     /// Runs the demo, calling `on_iter(iteration, loss)` as it optimises.
     pub fn run(
@@ -132,9 +147,12 @@ pub(crate) fn snapshot_iters(max_iters: usize) -> [usize; 3] {
 
 /// The body of the `examples/NAME.rs` programs: runs demo `name` (short when
 /// the command line has `--short`) and prints its loss and metrics.
+///
+/// Returns [`Error::Unknown`], listing the demos, for a name that is not a
+/// demo, and the demo's own error if it fails.
 pub fn example_main(name: &str) -> Result<()> {
     let short = std::env::args().any(|a| a == "--short");
-    let demo = find(name).unwrap_or_else(|| panic!("no demo named `{name}`"));
+    let demo = try_find(name)?;
     let report = demo.run(&DemoOptions { short }, &mut |_, _| {})?;
     let last = report.losses.last().copied().unwrap_or(f64::NAN);
     println!(

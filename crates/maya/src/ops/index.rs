@@ -5,7 +5,7 @@
 //! y = x + scatter(src at idx); ∂y/∂x = 1, and src's gradient gathers the
 //! output gradient at the indices.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tape::{Kernel, TVar};
 use crate::tensor::{cpu, Tensor};
 
@@ -169,5 +169,74 @@ impl<'t> TVar<'t> {
         shape[axis] = len;
         let zeros = self.tape.constant(Tensor::zeros(&shape));
         zeros.try_index_add(axis, indices, self)
+    }
+}
+
+impl<'t> TVar<'t> {
+    /// One element, as a value of shape `[]`: `y = x[i₀, i₁, …]`, with one
+    /// index per axis (none for a scalar). Its gradient is 1 at that element
+    /// and 0 elsewhere. Composed from reshape and [`TVar::index_select`],
+    /// so it needs no adjoint of its own.
+    ///
+    /// ```
+    /// use maya::{Tensor, TensorTape};
+    /// let t = TensorTape::new();
+    /// let x = t.var(Tensor::from_data(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![2, 3]));
+    /// let y = x.at(&[1, 2]); // row 1, column 2: the 6th element
+    /// assert_eq!(y.shape(), Vec::<usize>::new());
+    /// assert_eq!(y.item(), 6.0);
+    /// // ∂y/∂x is one-hot at [1, 2].
+    /// assert_eq!(t.grad(y)[x.idx()].data, vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    /// ```
+    ///
+    /// Panics on the wrong number of indices or one out of range; see
+    /// [`TVar::try_at`].
+    #[track_caller]
+    pub fn at(&self, index: &[usize]) -> TVar<'t> {
+        self.try_at(index).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`TVar::at`], returning [`Error::ElementIndex`] (naming the index and
+    /// the shape) for the wrong number of indices or one out of range.
+    pub fn try_at(&self, index: &[usize]) -> Result<TVar<'t>> {
+        let shape = self.shape();
+        let fits = index.len() == shape.len() && index.iter().zip(&shape).all(|(i, n)| i < n);
+        if !fits {
+            return Err(Error::ElementIndex {
+                op: "at",
+                index: index.to_vec(),
+                shape,
+            });
+        }
+        // Row-major flat position: Σ iₖ · strideₖ.
+        let strides = crate::tensor::strides(&shape);
+        let flat: usize = index.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        let n = crate::tensor::numel(&shape);
+        self.try_reshape(&[n])?
+            .try_index_select(0, &[flat])?
+            .try_reshape(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{gradcheck, Tensor};
+
+    #[test]
+    fn at_passes_gradcheck() {
+        // y = x[1, 0]² · x[0, 2]: the gradient reaches two elements only.
+        let x = Tensor::rand_uniform(&[2, 3], 3);
+        let report = gradcheck(
+            |_t, v| v[0].at(&[1, 0]).square().mul(&v[0].at(&[0, 2])),
+            &[x],
+        );
+        assert!(report.passed, "{report}");
+    }
+
+    #[test]
+    fn at_of_a_scalar_takes_no_index() {
+        let t = crate::TensorTape::new();
+        let x = t.var(Tensor::scalar(2.5));
+        assert_eq!(x.at(&[]).item(), 2.5);
     }
 }

@@ -6,7 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::tape::{Kernel, TVar};
-use crate::tensor::{check_axis, cpu, Tensor};
+use crate::tensor::{cpu, Tensor};
 
 struct Transpose;
 
@@ -139,7 +139,8 @@ impl<'t> TVar<'t> {
         self.try_transpose().unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// [`TVar::transpose`], returning an error for fewer than 2 axes.
+    /// [`TVar::transpose`], returning [`Error::Rank`] (naming the shape)
+    /// for fewer than 2 axes.
     pub fn try_transpose(&self) -> Result<TVar<'t>> {
         self.tape.try_apply1(Transpose, &[*self])
     }
@@ -173,7 +174,9 @@ impl<'t> TVar<'t> {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// [`TVar::slice`], returning an error naming the index and length.
+    /// [`TVar::slice`], returning [`Error::Range`] (naming the range, axis
+    /// and length) for a reversed range or one past the end, and
+    /// [`Error::Axis`] for a missing axis.
     pub fn try_slice(&self, axis: usize, range: std::ops::Range<usize>) -> Result<TVar<'t>> {
         let kernel = Slice {
             axis,
@@ -212,12 +215,18 @@ impl crate::TensorTape {
         self.try_stack(xs, axis).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// [`TensorTape::stack`](crate::TensorTape::stack), returning an error naming the shapes.
+    /// [`TensorTape::stack`](crate::TensorTape::stack), returning an error
+    /// naming the shapes, or the axis and the values' shape for an axis past
+    /// `0..=ndim`.
     pub fn try_stack<'t>(&'t self, xs: &[TVar<'t>], axis: usize) -> Result<TVar<'t>> {
         let first = xs.first().ok_or(Error::Empty { op: "stack" })?.shape();
-        let mut expanded = first.clone();
-        expanded.push(1);
-        check_axis("stack", &expanded, axis)?;
+        if axis > first.len() {
+            return Err(Error::NewAxis {
+                op: "stack",
+                axis,
+                shape: first,
+            });
+        }
         let mut unsqueezed = Vec::with_capacity(xs.len());
         for x in xs {
             let shape = x.shape();

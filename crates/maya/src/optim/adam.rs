@@ -5,7 +5,8 @@
 //! ηₜ = η γᵗ. Adam's step does not shrink with the gradient, so reaching a
 //! minimum to high precision needs γ < 1.
 
-use super::minimize::Optimizer;
+use super::minimize::{check_gradients, check_learning_rate, check_unit_interval, Optimizer};
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 /// The Adam optimiser.
@@ -37,8 +38,26 @@ pub struct Adam {
 
 impl Adam {
     /// Adam with learning rate `lr` and the paper's defaults.
+    ///
+    /// Panics on a learning rate that is not finite and positive; see
+    /// [`Adam::try_new`].
+    #[track_caller]
     pub fn new(lr: f64) -> Adam {
-        Adam {
+        Adam::try_new(lr).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Adam::new`], returning [`Error::Parameter`] (named "learning rate",
+    /// with its value) for a learning rate that is not finite and positive.
+    ///
+    /// ```
+    /// use maya::optim::Adam;
+    /// let e = Adam::try_new(f64::NAN).unwrap_err();
+    /// assert!(e.to_string().starts_with("learning rate = NaN is invalid"));
+    /// assert!(Adam::try_new(-0.1).is_err());
+    /// ```
+    pub fn try_new(lr: f64) -> Result<Adam> {
+        check_learning_rate(lr)?;
+        Ok(Adam {
             lr,
             beta1: 0.9,
             beta2: 0.999,
@@ -47,19 +66,49 @@ impl Adam {
             m: Vec::new(),
             v: Vec::new(),
             t: 0,
-        }
+        })
     }
 
-    /// Sets the per-step learning-rate decay γ.
+    /// Sets the per-step learning-rate decay γ (finite and positive; checked
+    /// at each step).
     pub fn with_decay(mut self, decay: f64) -> Adam {
         self.decay = decay;
         self
     }
 }
 
+impl Adam {
+    /// Checks the hyperparameters, which are public fields and may have
+    /// changed since construction.
+    fn check(&self) -> Result<()> {
+        check_learning_rate(self.lr)?;
+        check_unit_interval("beta1", self.beta1)?;
+        check_unit_interval("beta2", self.beta2)?;
+        for (name, value) in [("eps", self.eps), ("decay", self.decay)] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(Error::Parameter {
+                    name,
+                    value,
+                    reason: "it must be finite and positive",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Optimizer for Adam {
-    fn step(&mut self, params: &mut [Tensor], grads: &[Tensor]) {
-        if self.m.len() != params.len() {
+    fn try_step(&mut self, params: &mut [Tensor], grads: &[Tensor]) -> Result<()> {
+        self.check()?;
+        check_gradients("Adam::step", params, grads)?;
+        // New parameters (in number or shape) start from fresh moments.
+        let same = self.m.len() == params.len()
+            && self
+                .m
+                .iter()
+                .zip(params.iter())
+                .all(|(m, p)| m.shape == p.shape);
+        if !same {
             self.m = params.iter().map(|p| Tensor::zeros(&p.shape)).collect();
             self.v = self.m.clone();
             self.t = 0;
@@ -86,5 +135,6 @@ impl Optimizer for Adam {
                 *p -= lr * (*m / c1) / ((*v / c2).sqrt() + self.eps);
             }
         }
+        Ok(())
     }
 }

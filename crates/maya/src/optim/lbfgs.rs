@@ -1,6 +1,6 @@
 //! L-BFGS through argmin (Moré–Thuente line search), over maya parameters.
 
-use super::minimize::{check_finite, MinimizeReport, Objective};
+use super::minimize::{check_finite, check_gradients, MinimizeReport, Objective};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use argmin::core::{CostFunction, Executor, Gradient};
@@ -74,6 +74,7 @@ impl<O: Objective> Problem<'_, O> {
                 .borrow_mut()
                 .loss_and_grad(&params)
                 .and_then(|(loss, grads)| {
+                    check_gradients("lbfgs", &params, &grads)?;
                     check_finite(self.losses.borrow().len(), loss, &grads)?;
                     Ok((loss, grads))
                 });
@@ -111,8 +112,11 @@ impl<O: Objective> Gradient for Problem<'_, O> {
 
 /// Minimises `objective` from `params` with L-BFGS.
 ///
-/// Returns [`Error::NonFinite`] (with the evaluation number) if the loss or
-/// a gradient turns non-finite, the objective's own error if it fails, and
+/// Returns [`Error::NonFinite`] (with the evaluation number, from 0 as
+/// [`MinimizeReport`] numbers them, line-search evaluations included) if the
+/// loss or a gradient turns non-finite, [`Error::GradientCount`] or
+/// [`Error::GradientShape`] if the objective's gradients do not match the
+/// parameters, the objective's own error if it fails, and
 /// [`Error::NotConverged`] if argmin stops for another reason.
 ///
 /// ```

@@ -38,8 +38,83 @@ where
 
 /// A first-order optimiser: updates parameters in place from gradients.
 pub trait Optimizer {
-    /// One update of `params` given `grads` (same shapes).
-    fn step(&mut self, params: &mut [Tensor], grads: &[Tensor]);
+    /// One update of `params` given `grads`, one per parameter with its
+    /// shape. Returns [`Error::GradientCount`] or [`Error::GradientShape`]
+    /// (naming the parameter and both shapes) when they do not match, and
+    /// [`Error::Parameter`] for an invalid hyperparameter (such as a
+    /// learning rate set to a non-finite or non-positive value); the
+    /// parameters are then left unchanged.
+    fn try_step(&mut self, params: &mut [Tensor], grads: &[Tensor]) -> Result<()>;
+
+    /// [`Optimizer::try_step`], panicking with its error.
+    #[track_caller]
+    fn step(&mut self, params: &mut [Tensor], grads: &[Tensor]) {
+        self.try_step(params, grads)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+}
+
+/// Checks that `grads` holds one gradient per parameter, each of its
+/// parameter's shape: [`Error::GradientCount`] or [`Error::GradientShape`]
+/// (naming the parameter index and both shapes) otherwise. `op` names the
+/// caller in the error.
+///
+/// ```
+/// use maya::{optim::check_gradients, Error, Tensor};
+/// let params = [Tensor::zeros(&[2]), Tensor::zeros(&[3])];
+/// let e = check_gradients("step", &params, &[Tensor::zeros(&[2]), Tensor::zeros(&[2])]);
+/// assert!(matches!(e, Err(Error::GradientShape { index: 1, .. })));
+/// ```
+pub fn check_gradients(op: &'static str, params: &[Tensor], grads: &[Tensor]) -> Result<()> {
+    if grads.len() != params.len() {
+        return Err(Error::GradientCount {
+            op,
+            expected: params.len(),
+            got: grads.len(),
+        });
+    }
+    match params
+        .iter()
+        .zip(grads)
+        .position(|(p, g)| p.shape != g.shape)
+    {
+        Some(index) => Err(Error::GradientShape {
+            op,
+            index,
+            param: params[index].shape.clone(),
+            grad: grads[index].shape.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks a learning rate: finite and positive ([`Error::Parameter`] named
+/// "learning rate" otherwise).
+pub(crate) fn check_learning_rate(lr: f64) -> Result<()> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Parameter {
+            name: "learning rate",
+            value: lr,
+            reason:
+                "it must be finite and positive (a negative rate climbs the loss, zero never moves)",
+        })
+    }
+}
+
+/// Checks that a hyperparameter lies in `[0, 1)` ([`Error::Parameter`]
+/// otherwise).
+pub(crate) fn check_unit_interval(name: &'static str, value: f64) -> Result<()> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::Parameter {
+            name,
+            value,
+            reason: "it must lie in [0, 1)",
+        })
+    }
 }
 
 /// Options of [`minimize`]. Defaults: 1000 iterations, no tolerance, no
@@ -68,13 +143,20 @@ impl Default for MinimizeOptions {
 }
 
 /// What [`minimize`] and [`lbfgs`](super::lbfgs) return.
+///
+/// Evaluations of the objective are numbered from 0: `losses[k]` is the
+/// loss of evaluation k, and an [`Error::NonFinite`] from either driver
+/// names that same k as its `step`. For [`minimize`] an evaluation is an
+/// iteration; L-BFGS may evaluate several times per iteration (its line
+/// search), and each evaluation counts.
 #[derive(Clone, Debug)]
 pub struct MinimizeReport {
     /// The final parameters.
     pub params: Vec<Tensor>,
-    /// The loss at each evaluated iterate, in order.
+    /// The loss at each evaluation, in order.
     pub losses: Vec<f64>,
-    /// Number of iterations made.
+    /// Number of iterations made: optimiser steps for [`minimize`],
+    /// L-BFGS iterations for [`lbfgs`](super::lbfgs).
     pub iters: usize,
 }
 
@@ -86,7 +168,8 @@ impl MinimizeReport {
 }
 
 /// Returns an error naming the iteration and parameter (and element) when
-/// the loss or a gradient entry is not finite.
+/// the loss or a gradient entry is not finite. `iter` is the 0-based index
+/// of the evaluation, as [`MinimizeReport`] numbers them.
 pub fn check_finite(iter: usize, loss: f64, grads: &[Tensor]) -> Result<()> {
     if !loss.is_finite() {
         return Err(Error::NonFinite {
@@ -135,6 +218,12 @@ fn global_norm(grads: &[Tensor]) -> f64 {
 }
 
 /// Minimises `objective` from `params` with a first-order `optimizer`.
+///
+/// Stops with [`Error::NonFinite`] naming the evaluation (numbered from 0,
+/// as [`MinimizeReport`] says) when the loss or a gradient is not finite,
+/// with [`Error::GradientCount`] or [`Error::GradientShape`] when the
+/// objective's gradients do not match the parameters, and with the
+/// objective's or optimiser's own error.
 pub fn minimize(
     objective: &mut impl Objective,
     params: Vec<Tensor>,
@@ -156,6 +245,7 @@ pub fn minimize_with(
     let mut losses = Vec::new();
     for iter in 0..options.max_iters {
         let (loss, mut grads) = objective.loss_and_grad(&params)?;
+        check_gradients("minimize", &params, &grads)?;
         check_finite(iter, loss, &grads)?;
         losses.push(loss);
         on_iter(iter, loss);
@@ -170,7 +260,7 @@ pub fn minimize_with(
                 iters: iter,
             });
         }
-        optimizer.step(&mut params, &grads);
+        optimizer.try_step(&mut params, &grads)?;
     }
     Ok(MinimizeReport {
         params,

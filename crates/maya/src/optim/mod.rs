@@ -5,8 +5,11 @@
 //! fresh [`TensorTape`](crate::TensorTape) (see [`tape_objective`]).
 //! [`minimize`] drives a first-order [`Optimizer`] with gradient clipping and
 //! stops with [`Error::NonFinite`](crate::Error::NonFinite) naming the
-//! iteration and parameter when the loss or a gradient turns non-finite;
-//! [`lbfgs`] does the same through argmin's L-BFGS.
+//! evaluation (numbered from 0) and parameter when the loss or a gradient
+//! turns non-finite; [`lbfgs`] does the same through argmin's L-BFGS, with
+//! the same numbering. Gradients that do not match the parameters in number
+//! or shape are an error, never truncated; learning rates must be finite
+//! and positive ([`Adam::try_new`], [`Sgd::try_new`]).
 //!
 //! ```
 //! use maya::optim::{minimize, tape_objective, Adam, MinimizeOptions};
@@ -26,7 +29,7 @@ mod sgd;
 pub use adam::Adam;
 pub use lbfgs::{lbfgs, LbfgsOptions};
 pub use minimize::{
-    check_finite, clip_grad_norm, minimize, minimize_with, tape_objective, MinimizeOptions,
-    MinimizeReport, Objective, Optimizer,
+    check_finite, check_gradients, clip_grad_norm, minimize, minimize_with, tape_objective,
+    MinimizeOptions, MinimizeReport, Objective, Optimizer,
 };
 pub use sgd::Sgd;

@@ -2,7 +2,8 @@
 //!
 //! u ← μ u + g;  θ ← θ − η u. With μ = 0 this is plain gradient descent.
 
-use super::minimize::Optimizer;
+use super::minimize::{check_gradients, check_learning_rate, check_unit_interval, Optimizer};
+use crate::error::Result;
 use crate::tensor::Tensor;
 
 /// SGD with momentum.
@@ -25,15 +26,33 @@ pub struct Sgd {
 
 impl Sgd {
     /// Plain gradient descent with learning rate `lr`.
+    ///
+    /// Panics on a learning rate that is not finite and positive; see
+    /// [`Sgd::try_new`].
+    #[track_caller]
     pub fn new(lr: f64) -> Sgd {
-        Sgd {
+        Sgd::try_new(lr).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Sgd::new`], returning [`Error::Parameter`](crate::Error::Parameter)
+    /// (named "learning rate", with its value) for a learning rate that is
+    /// not finite and positive.
+    ///
+    /// ```
+    /// use maya::optim::Sgd;
+    /// let e = Sgd::try_new(-0.5).unwrap_err();
+    /// assert!(e.to_string().starts_with("learning rate = -0.5 is invalid"));
+    /// ```
+    pub fn try_new(lr: f64) -> Result<Sgd> {
+        check_learning_rate(lr)?;
+        Ok(Sgd {
             lr,
             momentum: 0.0,
             velocity: Vec::new(),
-        }
+        })
     }
 
-    /// Sets the momentum μ.
+    /// Sets the momentum μ (in [0, 1); checked at each step).
     pub fn with_momentum(mut self, momentum: f64) -> Sgd {
         self.momentum = momentum;
         self
@@ -41,8 +60,18 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [Tensor], grads: &[Tensor]) {
-        if self.velocity.len() != params.len() {
+    fn try_step(&mut self, params: &mut [Tensor], grads: &[Tensor]) -> Result<()> {
+        check_learning_rate(self.lr)?;
+        check_unit_interval("momentum", self.momentum)?;
+        check_gradients("Sgd::step", params, grads)?;
+        // New parameters (in number or shape) start from rest.
+        let same = self.velocity.len() == params.len()
+            && self
+                .velocity
+                .iter()
+                .zip(params.iter())
+                .all(|(u, p)| u.shape == p.shape);
+        if !same {
             self.velocity = params.iter().map(|p| Tensor::zeros(&p.shape)).collect();
         }
         for ((p, g), u) in params.iter_mut().zip(grads).zip(&mut self.velocity) {
@@ -51,5 +80,6 @@ impl Optimizer for Sgd {
                 *p -= self.lr * *u;
             }
         }
+        Ok(())
     }
 }

@@ -13,11 +13,10 @@ use crate::tensor::{check_axis, split_at_axis, Tensor};
 pub fn transpose(x: &Tensor) -> Result<Tensor> {
     let nd = x.ndim();
     if nd < 2 {
-        return Err(Error::Shape {
+        return Err(Error::Rank {
             op: "transpose",
-            lhs: x.shape.clone(),
-            rhs: vec![],
-            hint: "transpose swaps the last two axes, so it needs at least 2",
+            shape: x.shape.clone(),
+            needs: "at least 2 axes (it swaps the last two)",
         });
     }
     let (m, n) = (x.shape[nd - 2], x.shape[nd - 1]);
@@ -42,18 +41,26 @@ pub fn transpose(x: &Tensor) -> Result<Tensor> {
     Ok(out)
 }
 
-/// Checks a range `start..end` along `axis`.
+/// Checks a range `start..end` along `axis`: it must not be reversed and
+/// must end within the axis (`start..start` is empty and valid).
 fn check_range(x: &Tensor, axis: usize, start: usize, end: usize) -> Result<()> {
     check_axis("slice", &x.shape, axis)?;
     let len = x.shape[axis];
-    if start > end || end > len {
-        return Err(Error::Index {
-            op: "slice",
-            index: if end > len { end } else { start },
-            len,
-        });
-    }
-    Ok(())
+    let problem = if start > end {
+        "is reversed: its start is past its end (write start..end with start <= end; start..start is empty)"
+    } else if end > len {
+        "ends past the end of the axis"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Range {
+        op: "slice",
+        axis,
+        start,
+        end,
+        len,
+        problem,
+    })
 }
 
 /// The entries `start..end` along `axis`.
@@ -76,7 +83,9 @@ pub fn slice(x: &Tensor, axis: usize, start: usize, end: usize) -> Result<Tensor
 }
 
 /// `out[.., start..end, ..] += src` along `axis`: the adjoint of [`slice()`].
-pub fn slice_add_into(out: &mut Tensor, axis: usize, start: usize, src: &Tensor) {
+/// Unchecked: the caller (the slice kernel, whose forward checked the range)
+/// guarantees that `src` fits in `out` at `start`.
+pub(crate) fn slice_add_into(out: &mut Tensor, axis: usize, start: usize, src: &Tensor) {
     let (outer, len, inner) = split_at_axis(&out.shape, axis);
     let width = src.shape[axis] * inner;
     for o in 0..outer {

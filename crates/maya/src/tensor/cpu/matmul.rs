@@ -90,7 +90,10 @@ impl Batch {
 /// flag is set. `out` may have batch axes that `a` or `b` broadcast over, or
 /// fewer batch axes than they have (the product is then summed over the
 /// missing ones, as the adjoint of a broadcast needs).
-pub fn matmul_acc(out: &mut Tensor, a: &Tensor, ta: bool, b: &Tensor, tb: bool) {
+///
+/// Unchecked: the caller guarantees shapes that [`matmul_shape`] accepts
+/// (the matmul kernel's forward checked them).
+pub(crate) fn matmul_acc(out: &mut Tensor, a: &Tensor, ta: bool, b: &Tensor, tb: bool) {
     let (na, nb) = (a.ndim(), b.ndim());
     let batch_shape = broadcast_shapes(&a.shape[..na - 2], &b.shape[..nb - 2], "matmul")
         .expect("matmul_acc: batch axes checked by the caller");

@@ -1,7 +1,20 @@
 //! CPU loops over tensors: the forward computations that kernels call.
 //!
-//! These functions know nothing of tapes. Each returns `Result` for shape
-//! errors; the tape ops above them add the panicking forms.
+//! These functions know nothing of tapes. Each public one returns `Result`
+//! for shape errors; the tape ops above them add the panicking forms. The
+//! unchecked accumulation loops (`matmul_acc`, `slice_add_into`,
+//! `sum_axis_add_into`) trust shapes that their kernel's forward has
+//! checked, so they stay inside the crate:
+//!
+//! ```compile_fail
+//! use maya::tensor::cpu::matmul_acc; // private: shapes are not checked
+//! ```
+//! ```compile_fail
+//! use maya::tensor::cpu::slice_add_into;
+//! ```
+//! ```compile_fail
+//! use maya::tensor::cpu::sum_axis_add_into;
+//! ```
 
 mod elementwise;
 mod index;
@@ -11,6 +24,8 @@ mod reduce;
 
 pub use elementwise::{map, zip_broadcast};
 pub use index::{index_add_into, index_select};
-pub use layout::{concat, slice, slice_add_into, transpose};
-pub use matmul::{matmul, matmul_acc, matmul_shape};
-pub use reduce::{sum_axis, sum_axis_add_into};
+pub(crate) use layout::slice_add_into;
+pub use layout::{concat, slice, transpose};
+pub(crate) use matmul::matmul_acc;
+pub use matmul::{matmul, matmul_shape};
+pub use reduce::sum_axis;

@@ -25,7 +25,10 @@ pub fn sum_axis(x: &Tensor, axis: usize, keepdim: bool) -> Result<Tensor> {
 }
 
 /// `out += sum of x over axis` (out holds outer × inner elements).
-pub fn sum_axis_add_into(out: &mut [f64], x: &Tensor, axis: usize) {
+///
+/// Unchecked: the caller guarantees a valid axis and an `out` of the right
+/// length, as [`sum_axis`] does; so it stays private.
+fn sum_axis_add_into(out: &mut [f64], x: &Tensor, axis: usize) {
     let (outer, len, inner) = split_at_axis(&x.shape, axis);
     for o in 0..outer {
         let dst = &mut out[o * inner..(o + 1) * inner];

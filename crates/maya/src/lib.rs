@@ -70,5 +70,5 @@ pub use gradcheck::{
 pub use jacobian::jacobian;
 pub use ops::{ScalarOperand, UnaryFn};
 pub use scalar::{Gradients, Tape, Var};
-pub use tape::{Kernel, TVar, TensorGradients, TensorTape};
+pub use tape::{ImplicitProblem, Kernel, NewtonOptions, TVar, TensorGradients, TensorTape};
 pub use tensor::Tensor;

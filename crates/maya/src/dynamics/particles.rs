@@ -7,10 +7,11 @@ use super::springs::SpringNetwork;
 use crate::error::Result;
 use crate::geometry::HalfPlane;
 use crate::physics::{
-    check_masses, check_param_count, rollout, DynElement, Element, Euler, Explicit, MassModel,
-    Model, Record, Rk4, SemiImplicitEuler, StepSpec, Stepper, Trajectory, VelocityVerlet,
+    check_masses, check_param_count, rollout, DynElement, Element, Euler, Explicit, Implicit,
+    MassModel, Model, Record, Rk4, SemiImplicitEuler, StepSpec, Stepper, Trajectory,
+    VelocityVerlet,
 };
-use crate::tape::TVar;
+use crate::tape::{NewtonOptions, TVar};
 use std::sync::Arc;
 
 /// The time-stepping scheme of a [`ParticleSystem`] (see
@@ -27,6 +28,12 @@ pub enum Integrator {
     VelocityVerlet,
     /// Classical RK4: fourth order, four force evaluations a step.
     Rk4,
+    /// Backward Euler: M(v' − v)/dt = F(q', v'), q' = q + dt·v', solved by
+    /// Newton each step (options: [`ParticleSystem::with_newton_options`])
+    /// and differentiated by the implicit function theorem. First order,
+    /// unconditionally stable (it damps), for stiff springs at large steps.
+    /// Every force needs a Jacobian ([`Element::jacobian`]).
+    BackwardEuler,
 }
 
 /// A system of particles: masses, forces with their parameters (tape
@@ -64,6 +71,7 @@ pub struct ParticleSystem<'t> {
     elements: Vec<(Arc<dyn DynElement>, Vec<TVar<'t>>)>,
     dt: f64,
     integrator: Integrator,
+    newton: NewtonOptions,
 }
 
 impl<'t> ParticleSystem<'t> {
@@ -89,6 +97,7 @@ impl<'t> ParticleSystem<'t> {
             elements: Vec::new(),
             dt,
             integrator: Integrator::default(),
+            newton: NewtonOptions::default(),
         })
     }
 
@@ -151,6 +160,14 @@ impl<'t> ParticleSystem<'t> {
     /// Chooses the integrator (default: semi-implicit Euler).
     pub fn with_integrator(mut self, integrator: Integrator) -> ParticleSystem<'t> {
         self.integrator = integrator;
+        self
+    }
+
+    /// The Newton options of [`Integrator::BackwardEuler`] (tolerances,
+    /// iterations; its sparse solver keeps the symbolic analysis of the
+    /// Jacobian across steps).
+    pub fn with_newton_options(mut self, options: NewtonOptions) -> ParticleSystem<'t> {
+        self.newton = options;
         self
     }
 
@@ -297,6 +314,10 @@ impl<'t> Model<'t> for ParticleSystem<'t> {
             Integrator::Euler => Arc::new(Explicit::<_, Euler>::new(spec)),
             Integrator::VelocityVerlet => Arc::new(Explicit::<_, VelocityVerlet>::new(spec)),
             Integrator::Rk4 => Arc::new(Explicit::<_, Rk4>::new(spec)),
+            Integrator::BackwardEuler => Arc::new(Implicit {
+                spec: Arc::new(spec),
+                options: self.newton.clone(),
+            }),
         };
         Ok((stepper, self.inputs_after_state()))
     }

@@ -368,10 +368,10 @@ impl Element for SpringNetwork {
             for r in 0..d {
                 for c in 0..d {
                     let x = blk[r][c];
-                    out.push((oa + r, oa + c, x));
-                    out.push((ob + r, ob + c, x));
-                    out.push((oa + r, ob + c, -x));
-                    out.push((ob + r, oa + c, -x));
+                    out.push(oa + r, oa + c, x);
+                    out.push(ob + r, ob + c, x);
+                    out.push(oa + r, ob + c, -x);
+                    out.push(ob + r, oa + c, -x);
                 }
             }
         }

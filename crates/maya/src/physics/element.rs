@@ -70,8 +70,7 @@ pub struct NodeGrads<'a> {
     pub needs_params: &'a [bool],
 }
 
-/// Triplets (row, column, value) of a sparse matrix; duplicates add up.
-pub type Triplets = Vec<(usize, usize, f64)>;
+pub use crate::tape::Triplets;
 
 /// A force on the nodes of a model, with its adjoint.
 ///

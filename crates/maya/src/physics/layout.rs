@@ -49,6 +49,7 @@ pub(crate) fn check_masses(name: &'static str, m: &Tensor) -> Result<()> {
 }
 
 /// Shapes of one step's inputs, resolved.
+#[derive(Clone, Debug)]
 pub(crate) struct Layout {
     pub batch: usize,
     pub n: usize,

@@ -63,11 +63,70 @@ pub trait LocalForces: Send + Sync + 'static {
         gm: &mut f64,
         gparams: &mut [f64; LOCAL_PARAMS_MAX],
     );
+
+    /// For implicit schemes: adds the node's block of −∂F/∂q − s_v·∂F/∂v
+    /// (`dim × dim`, row-major) into `block`. Default: unsupported.
+    #[allow(clippy::too_many_arguments)]
+    fn jacobian_node(
+        &self,
+        env: &Self::Env,
+        dim: usize,
+        spatial: usize,
+        q: &[f64],
+        m: f64,
+        s_v: f64,
+        block: &mut [f64],
+    ) -> crate::Result<()> {
+        let _ = (env, dim, spatial, q, m, s_v, block);
+        Err(crate::physics::element::not_implicit("local forces"))
+    }
+
+    /// For the line search of implicit schemes: the node's potential whose
+    /// q-gradient is −F (with v = (q − q₀)/dt; dissipative forces give
+    /// their dissipation potential times dt). `None` if there is none.
+    #[allow(clippy::too_many_arguments)]
+    fn potential_node(
+        &self,
+        env: &Self::Env,
+        dim: usize,
+        spatial: usize,
+        q: &[f64],
+        v: &[f64],
+        m: f64,
+        dt: f64,
+    ) -> Option<f64> {
+        let _ = (env, dim, spatial, q, v, m, dt);
+        None
+    }
 }
 
 /// No local force.
 impl LocalForces for () {
     type Env = ();
+    fn jacobian_node(
+        &self,
+        _: &(),
+        _: usize,
+        _: usize,
+        _: &[f64],
+        _: f64,
+        _: f64,
+        _: &mut [f64],
+    ) -> crate::Result<()> {
+        Ok(())
+    }
+    fn potential_node(
+        &self,
+        _: &(),
+        _: usize,
+        _: usize,
+        _: &[f64],
+        _: &[f64],
+        _: f64,
+        _: f64,
+    ) -> Option<f64> {
+        Some(0.0)
+    }
     fn unpack(&self, _: usize, _: &[&[f64]]) {}
     fn params(&self, _n: usize, _spatial: usize) -> Vec<(&'static str, Vec<usize>)> {
         Vec::new()

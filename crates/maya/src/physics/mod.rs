@@ -15,7 +15,8 @@
 //!   body) and the scheme; **one [`rollout`]** records all states, the
 //!   last, or checkpointed segments ([`Record`]) and returns `Result`.
 
-mod element;
+mod backward_euler;
+pub(crate) mod element;
 mod layout;
 mod local;
 mod rollout;
@@ -35,5 +36,5 @@ pub(crate) use scheme::{advance, advance_adjoint};
 pub use scheme::{Euler, Rk4, Scheme, SemiImplicitEuler, Tableau, VelocityVerlet};
 pub(crate) use step::StepSpec;
 pub use step::MAX_DIM;
-pub(crate) use stepper::Explicit;
 pub use stepper::Stepper;
+pub(crate) use stepper::{Explicit, Implicit};

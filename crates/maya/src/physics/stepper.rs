@@ -92,3 +92,50 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
         kernel.step_into(inputs, &none, q1, v1).map(|_| ())
     }
 }
+
+/// The backward-Euler step as a [`Stepper`].
+pub(crate) struct Implicit<L> {
+    pub spec: Arc<StepSpec<L>>,
+    pub options: crate::tape::NewtonOptions,
+}
+
+impl<L: LocalForces + Clone> Stepper for Implicit<L> {
+    fn model(&self) -> MassModel {
+        self.spec.model
+    }
+
+    fn prepared(&self, rest: &[TVar<'_>]) -> Result<Arc<dyn Stepper>> {
+        rest[0].with_value(|m| check_masses("mass", m))?;
+        if self.spec.model == MassModel::Rigid {
+            rest[1].with_value(|i| check_masses("inertia", i))?;
+        }
+        Ok(Arc::new(Implicit {
+            spec: Arc::clone(&self.spec),
+            options: self.options.clone(),
+        }))
+    }
+
+    fn record<'t>(
+        &self,
+        tape: &'t TensorTape,
+        inputs: &[TVar<'t>],
+        step: usize,
+    ) -> Result<Vec<TVar<'t>>> {
+        let kernel = super::backward_euler::BackwardEulerStep {
+            spec: Arc::clone(&self.spec),
+            options: crate::tape::NewtonOptions {
+                step: step + 1,
+                ..self.options.clone()
+            },
+        };
+        tape.try_apply(kernel, inputs)
+    }
+
+    fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()> {
+        let kernel = super::backward_euler::BackwardEulerStep {
+            spec: Arc::clone(&self.spec),
+            options: self.options.clone(),
+        };
+        kernel.step_into(inputs, false, q1, v1).map(|_| ())
+    }
+}

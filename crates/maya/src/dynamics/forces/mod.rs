@@ -140,6 +140,57 @@ impl LocalForces for BuiltinForces {
         }
     }
 
+    /// −∂F/∂q − s_v·∂F/∂v: drag adds s_v·c on the diagonal, a
+    /// penetrating ground k·n nᵀ; gravity nothing.
+    fn jacobian_node(
+        &self,
+        e: &BuiltinEnv,
+        dim: usize,
+        spatial: usize,
+        q: &[f64],
+        _m: f64,
+        s_v: f64,
+        block: &mut [f64],
+    ) -> crate::Result<()> {
+        if self.drag {
+            for j in 0..dim {
+                block[j * dim + j] += s_v * e.c;
+            }
+        }
+        if self.ground.is_some() && depth(e, spatial, q) > 0.0 {
+            for r in 0..spatial.min(3) {
+                for c in 0..spatial.min(3) {
+                    block[r * dim + c] += e.k * e.normal[r] * e.normal[c];
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// −m g·q, plus dt·c|v|²/2 (drag's dissipation), plus k relu(δ)²/2.
+    fn potential_node(
+        &self,
+        e: &BuiltinEnv,
+        dim: usize,
+        spatial: usize,
+        q: &[f64],
+        v: &[f64],
+        m: f64,
+        dt: f64,
+    ) -> Option<f64> {
+        let mut u = 0.0;
+        if self.gravity {
+            u -= m * (0..spatial).map(|j| e.g[j] * q[j]).sum::<f64>();
+        }
+        if self.drag {
+            u += 0.5 * dt * e.c * (0..dim).map(|j| v[j] * v[j]).sum::<f64>();
+        }
+        if self.ground.is_some() {
+            u += 0.5 * e.k * depth(e, spatial, q).max(0.0).powi(2);
+        }
+        Some(u)
+    }
+
     /// gravity: ∂L/∂g += m ḡF, ∂L/∂m += ḡF·g. drag: ∂L/∂v −= c ḡF,
     /// ∂L/∂c −= ḡF·v. ground (δ > 0, s = ḡF·n): ∂L/∂k += δ s,
     /// ∂L/∂q −= k s n.

@@ -21,7 +21,7 @@
 //! step, the iterations and the residual.
 
 use super::layout::{Chunk, ChunkGrads, Layout, MassModel};
-use super::local::LocalForces;
+use super::local::{forces_dyn, vjps_dyn, LocalForces};
 use super::stages::element_adjoints;
 use super::step::StepSpec;
 use crate::error::{Error, Result};
@@ -90,18 +90,7 @@ impl<L: LocalForces> EnvProblem<L> {
         }
         let env = spec.local.unpack(lay.spatial, &params[..n_local]);
         let d = lay.dim;
-        for i in 0..nodes.len() {
-            let r = i * d..(i + 1) * d;
-            spec.local.force_node(
-                &env,
-                d,
-                lay.spatial,
-                &x[r.clone()],
-                &v1[r.clone()],
-                nodes.mass[i],
-                &mut f[r],
-            );
-        }
+        forces_dyn(&spec.local, &env, d, lay.spatial, x, v1, nodes.mass, f);
         Ok(saved)
     }
 }
@@ -181,25 +170,18 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let (mut a_q, mut a_v) = (vec![0.0; x.len()], vec![0.0; x.len()]);
         let env = spec.local.unpack(lay.spatial, &params[..n_local]);
         let mut acc = [0.0; super::LOCAL_PARAMS_MAX];
-        for i in 0..nodes.len() {
-            let r = i * d..(i + 1) * d;
-            let mut gm = 0.0;
-            spec.local.vjp_node(
-                &env,
-                d,
-                lay.spatial,
-                &x[r.clone()],
-                &v1[r.clone()],
-                nodes.mass[i],
-                &w[r.clone()],
-                &mut a_q[r.clone()],
-                &mut a_v[r],
-                &mut gm,
-                &mut acc,
-            );
-            grads.mass[i] += gm;
-        }
-        super::step::scatter_local(&mut grads.params[..n_local], &acc);
+        vjps_dyn(
+            &spec.local,
+            &env,
+            d,
+            lay.spatial,
+            (x, &v1, nodes.mass),
+            w,
+            (&mut a_q, &mut a_v, &mut grads.mass),
+            &mut acc,
+        );
+        spec.local
+            .scatter(lay.spatial, &acc, &mut grads.params[..n_local]);
         let saved = {
             let mut f = vec![0.0; x.len()];
             self.forces(theta, x, &v1, &mut f)?

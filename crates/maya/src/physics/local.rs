@@ -23,6 +23,34 @@ pub trait LocalForces: Send + Sync + 'static {
     /// Unpacks one environment's parameters (`params`, in input order).
     fn unpack(&self, spatial: usize, params: &[&[f64]]) -> Self::Env;
 
+    /// [`LocalForces::unpack`] for the adjoint, told which parameters
+    /// (`needs_params`, the local ones first) and whether the masses need
+    /// a gradient, so that `vjp_node` can skip the rest. Default: `unpack`.
+    fn unpack_adjoint(
+        &self,
+        spatial: usize,
+        params: &[&[f64]],
+        needs_params: &[bool],
+        needs_mass: bool,
+    ) -> Self::Env {
+        let _ = (needs_params, needs_mass);
+        self.unpack(spatial, params)
+    }
+
+    /// Adds the accumulated parameter gradients `acc` (as `vjp_node`
+    /// laid them out) into the parameters' gradient buffers `out`.
+    /// Default: `acc` is their flat concatenation.
+    fn scatter(&self, spatial: usize, acc: &[f64; LOCAL_PARAMS_MAX], out: &mut [Vec<f64>]) {
+        let _ = spatial;
+        let mut o = 0;
+        for g in out {
+            for x in g.iter_mut() {
+                *x += acc[o];
+                o += 1;
+            }
+        }
+    }
+
     /// The parameters' names and per-environment shapes, in input order.
     fn params(&self, n: usize, spatial: usize) -> Vec<(&'static str, Vec<usize>)>;
 
@@ -33,33 +61,30 @@ pub trait LocalForces: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Adds the force on one node (`q`, `v`: its `dim` coordinates, `m`:
-    /// its mass) into `f`.
-    #[allow(clippy::too_many_arguments)]
-    fn force_node(
+    /// Adds the force on one node (`q`, `v`: its `D` coordinates, the
+    /// first `S` translational; `m`: its mass) into `f`. `D` and `S` are
+    /// constants, so the per-node loop is fully unrolled.
+    fn force_node<const D: usize, const S: usize>(
         &self,
         env: &Self::Env,
-        dim: usize,
-        spatial: usize,
-        q: &[f64],
-        v: &[f64],
+        q: &[f64; D],
+        v: &[f64; D],
         m: f64,
-        f: &mut [f64],
+        f: &mut [f64; D],
     );
 
-    /// Adds the adjoint of [`LocalForces::force_node`] for ḡF = `gf`.
+    /// Adds the adjoint of [`LocalForces::force_node`] for ḡF = `gf` into
+    /// the node's ∂L/∂q, ∂L/∂v, ∂L/∂m and the flat parameter gradients.
     #[allow(clippy::too_many_arguments)]
-    fn vjp_node(
+    fn vjp_node<const D: usize, const S: usize>(
         &self,
         env: &Self::Env,
-        dim: usize,
-        spatial: usize,
-        q: &[f64],
-        v: &[f64],
+        q: &[f64; D],
+        v: &[f64; D],
         m: f64,
-        gf: &[f64],
-        gq: &mut [f64],
-        gv: &mut [f64],
+        gf: &[f64; D],
+        gq: &mut [f64; D],
+        gv: &mut [f64; D],
         gm: &mut f64,
         gparams: &mut [f64; LOCAL_PARAMS_MAX],
     );
@@ -132,21 +157,137 @@ impl LocalForces for () {
         Vec::new()
     }
     #[inline(always)]
-    fn force_node(&self, _: &(), _: usize, _: usize, _: &[f64], _: &[f64], _: f64, _: &mut [f64]) {}
-    #[inline(always)]
-    fn vjp_node(
+    fn force_node<const D: usize, const S: usize>(
         &self,
         _: &(),
-        _: usize,
-        _: usize,
-        _: &[f64],
-        _: &[f64],
+        _: &[f64; D],
+        _: &[f64; D],
         _: f64,
-        _: &[f64],
-        _: &mut [f64],
-        _: &mut [f64],
+        _: &mut [f64; D],
+    ) {
+    }
+    #[inline(always)]
+    fn vjp_node<const D: usize, const S: usize>(
+        &self,
+        _: &(),
+        _: &[f64; D],
+        _: &[f64; D],
+        _: f64,
+        _: &[f64; D],
+        _: &mut [f64; D],
+        _: &mut [f64; D],
         _: &mut f64,
         _: &mut [f64; LOCAL_PARAMS_MAX],
     ) {
     }
+}
+
+/// Calls `$f::<D, S>($args)` with the constants of (`dim`, `spatial`):
+/// particles in 1 to 8 dimensions and 2D rigid bodies (3, 2). The layout
+/// has checked that the pair is one of these.
+macro_rules! with_dims {
+    ($dim:expr, $spatial:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match ($dim, $spatial) {
+            (3, 3) => $f::<_, 3, 3>($($arg),*),
+            (2, 2) => $f::<_, 2, 2>($($arg),*),
+            (3, 2) => $f::<_, 3, 2>($($arg),*),
+            (1, 1) => $f::<_, 1, 1>($($arg),*),
+            (4, 4) => $f::<_, 4, 4>($($arg),*),
+            (5, 5) => $f::<_, 5, 5>($($arg),*),
+            (6, 6) => $f::<_, 6, 6>($($arg),*),
+            (7, 7) => $f::<_, 7, 7>($($arg),*),
+            (8, 8) => $f::<_, 8, 8>($($arg),*),
+            (d, s) => unreachable!("(dim, spatial) = ({d}, {s}) is checked by the layout"),
+        }
+    };
+}
+pub(crate) use with_dims;
+
+/// [`LocalForces::force_node`] over every node of a run (slices `n × dim`),
+/// for the slower paths (multi-stage and implicit schemes).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forces_dyn<L: LocalForces>(
+    local: &L,
+    env: &L::Env,
+    dim: usize,
+    spatial: usize,
+    q: &[f64],
+    v: &[f64],
+    m: &[f64],
+    f: &mut [f64],
+) {
+    fn run<L: LocalForces, const D: usize, const S: usize>(
+        local: &L,
+        env: &L::Env,
+        q: &[f64],
+        v: &[f64],
+        m: &[f64],
+        f: &mut [f64],
+    ) {
+        let nodes = q
+            .chunks_exact(D)
+            .zip(v.chunks_exact(D))
+            .zip(m)
+            .zip(f.chunks_exact_mut(D));
+        for (((q, v), &m), f) in nodes {
+            local.force_node::<D, S>(
+                env,
+                q.try_into().expect("D"),
+                v.try_into().expect("D"),
+                m,
+                f.try_into().expect("D"),
+            );
+        }
+    }
+    with_dims!(dim, spatial, run(local, env, q, v, m, f))
+}
+
+/// [`LocalForces::vjp_node`] over every node of a run; returns nothing,
+/// adds ∂L/∂m into `gm` (per node) and the parameters into `acc`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn vjps_dyn<L: LocalForces>(
+    local: &L,
+    env: &L::Env,
+    dim: usize,
+    spatial: usize,
+    state: (&[f64], &[f64], &[f64]),
+    gf: &[f64],
+    grads: (&mut [f64], &mut [f64], &mut [f64]),
+    acc: &mut [f64; LOCAL_PARAMS_MAX],
+) {
+    #[allow(clippy::too_many_arguments)]
+    fn run<L: LocalForces, const D: usize, const S: usize>(
+        local: &L,
+        env: &L::Env,
+        state: (&[f64], &[f64], &[f64]),
+        gf: &[f64],
+        grads: (&mut [f64], &mut [f64], &mut [f64]),
+        acc: &mut [f64; LOCAL_PARAMS_MAX],
+    ) {
+        let (q, v, m) = state;
+        let (gq, gv, gm) = grads;
+        let nodes = q
+            .chunks_exact(D)
+            .zip(v.chunks_exact(D))
+            .zip(m)
+            .zip(gf.chunks_exact(D));
+        let outs = gq
+            .chunks_exact_mut(D)
+            .zip(gv.chunks_exact_mut(D))
+            .zip(gm.iter_mut());
+        for ((((q, v), &m), gf), ((gq, gv), gm)) in nodes.zip(outs) {
+            local.vjp_node::<D, S>(
+                env,
+                q.try_into().expect("D"),
+                v.try_into().expect("D"),
+                m,
+                gf.try_into().expect("D"),
+                gq.try_into().expect("D"),
+                gv.try_into().expect("D"),
+                gm,
+                acc,
+            );
+        }
+    }
+    with_dims!(dim, spatial, run(local, env, state, gf, grads, acc))
 }

@@ -7,9 +7,9 @@
 
 use super::element::{DynElement, NodeGrads, Nodes};
 use super::layout::{Chunk, ChunkGrads, Layout};
-use super::local::{LocalForces, LOCAL_PARAMS_MAX};
+use super::local::{forces_dyn, vjps_dyn, LocalForces, LOCAL_PARAMS_MAX};
 use super::scheme::{combine, combine_adjoint, stage_state, stage_state_adjoint, Tableau};
-use super::step::{scatter_local, StepSpec};
+use super::step::StepSpec;
 use crate::error::Result;
 use crate::tensor::Tensor;
 use std::any::Any;
@@ -68,18 +68,16 @@ fn run_stages<L: LocalForces>(
         }
         let d = lay.dim;
         let env = spec.local.unpack(lay.spatial, &params[..n_local]);
-        for i in 0..nodes.len() {
-            let r = i * d..(i + 1) * d;
-            spec.local.force_node(
-                &env,
-                d,
-                lay.spatial,
-                &qs[r.clone()],
-                &vs[r.clone()],
-                nodes.mass[i],
-                &mut f[r],
-            );
-        }
+        forces_dyn(
+            &spec.local,
+            &env,
+            d,
+            lay.spatial,
+            &qs,
+            &vs,
+            nodes.mass,
+            &mut f,
+        );
         let a = f
             .iter()
             .enumerate()
@@ -202,24 +200,16 @@ pub(crate) fn adjoint<L: LocalForces>(
                 }
             }
             let (mut gqs, mut gvs) = (vec![0.0; q.len()], vec![0.0; q.len()]);
-            for i in 0..nodes.len() {
-                let rr = i * d..(i + 1) * d;
-                let mut gm = 0.0;
-                spec.local.vjp_node(
-                    &env,
-                    d,
-                    lay.spatial,
-                    &qs[rr.clone()],
-                    &vs[rr.clone()],
-                    nodes.mass[i],
-                    &gf[rr.clone()],
-                    &mut gqs[rr.clone()],
-                    &mut gvs[rr],
-                    &mut gm,
-                    &mut acc_local,
-                );
-                grads.mass[i] += gm;
-            }
+            vjps_dyn(
+                &spec.local,
+                &env,
+                d,
+                lay.spatial,
+                (qs, vs, nodes.mass),
+                &gf,
+                (&mut gqs, &mut gvs, &mut grads.mass),
+                &mut acc_local,
+            );
             element_adjoints(
                 &spec.elements,
                 &st.saved[s],
@@ -235,7 +225,8 @@ pub(crate) fn adjoint<L: LocalForces>(
             )?;
             stage_state_adjoint(t, s, spec.dt, &gqs, &gvs, &mut gq, &mut gv, &mut gacc);
         }
-        scatter_local(&mut grads.params[..n_local], &acc_local);
+        spec.local
+            .scatter(lay.spatial, &acc_local, &mut grads.params[..n_local]);
         for (a, g) in grad_inputs[0].data[r.clone()].iter_mut().zip(&gq) {
             *a += g;
         }

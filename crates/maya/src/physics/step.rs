@@ -15,7 +15,7 @@
 
 use super::element::DynElement;
 use super::layout::{check_masses, Chunk, ChunkGrads, Layout, MassModel};
-use super::local::{LocalForces, LOCAL_PARAMS_MAX};
+use super::local::{with_dims, LocalForces, LOCAL_PARAMS_MAX};
 use super::scheme::{advance, advance_adjoint, Scheme};
 use super::stages;
 use crate::error::{Error, Result};
@@ -34,28 +34,6 @@ const CHUNK: usize = 2048;
 const PAR_MIN: usize = 1 << 13;
 /// The most coordinates per node.
 pub const MAX_DIM: usize = 8;
-
-/// Calls the body with `$d`, `$s` literals for the common (dim, spatial)
-/// pairs, so that the `#[inline(always)]` per-node loops are specialised.
-macro_rules! dispatch_dims {
-    ($dim:expr, $spatial:expr, |$d:ident, $s:ident| $body:expr) => {
-        match ($dim, $spatial) {
-            (3, 3) => {
-                let ($d, $s) = (3, 3);
-                $body
-            }
-            (2, 2) => {
-                let ($d, $s) = (2, 2);
-                $body
-            }
-            (3, 2) => {
-                let ($d, $s) = (3, 2);
-                $body
-            }
-            ($d, $s) => $body,
-        }
-    };
-}
 
 /// The tape-free description of a model's step.
 pub(crate) struct StepSpec<L> {
@@ -221,22 +199,28 @@ impl<L: LocalForces, S: Scheme> StepKernel<L, S> {
         let nr = lay.node_range(c);
         let inv_m = &inv.0[nr.clone()];
         let inv_i = if inv.1.is_empty() { inv_m } else { &inv.1[nr] };
-        let mut force = Vec::new();
-        let w = S::TABLEAU.constant_weights();
-        dispatch_dims!(lay.dim, lay.spatial, |d, s| node_loop(
-            d,
-            s,
-            w,
-            spec.dt,
-            &spec.local,
-            local_params,
-            &nodes,
-            (inv_m, inv_i),
-            has_f,
-            save_force.then_some(&mut force),
-            q1,
-            v1
-        ));
+        let mut force = if save_force {
+            vec![0.0; q1.len()]
+        } else {
+            Vec::new()
+        };
+        let w = const { S::TABLEAU.constant_weights() };
+        with_dims!(
+            lay.dim,
+            lay.spatial,
+            node_loop(
+                w,
+                spec.dt,
+                &spec.local,
+                local_params,
+                &nodes,
+                (inv_m, inv_i),
+                has_f,
+                save_force.then_some(&mut force[..]),
+                q1,
+                v1,
+            )
+        );
         Ok(ChunkSaved {
             elements: saved,
             force,
@@ -248,9 +232,7 @@ impl<L: LocalForces, S: Scheme> StepKernel<L, S> {
 /// update. `v1` holds the other elements' force on entry when `has_f`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn node_loop<L: LocalForces>(
-    d: usize,
-    s: usize,
+fn node_loop<L: LocalForces, const D: usize, const S: usize>(
     w: (f64, f64),
     dt: f64,
     local: &L,
@@ -258,25 +240,29 @@ fn node_loop<L: LocalForces>(
     nodes: &super::Nodes,
     inv: (&[f64], &[f64]),
     has_f: bool,
-    mut save: Option<&mut Vec<f64>>,
+    mut save: Option<&mut [f64]>,
     q1: &mut [f64],
     v1: &mut [f64],
 ) {
-    let env = local.unpack(s, params);
-    let states = (nodes.q.chunks_exact(d).zip(nodes.v.chunks_exact(d)))
+    let env = local.unpack(S, params);
+    let states = (nodes.q.chunks_exact(D).zip(nodes.v.chunks_exact(D)))
         .zip(nodes.mass.iter().zip(inv.0.iter().zip(inv.1)));
-    let outs = q1.chunks_exact_mut(d).zip(v1.chunks_exact_mut(d));
-    for (((qi, vi), (&mi, (&im, &ii))), (q1i, v1i)) in states.zip(outs) {
-        let mut f = [0.0f64; MAX_DIM];
+    let outs = q1.chunks_exact_mut(D).zip(v1.chunks_exact_mut(D));
+    for (i, (((qi, vi), (&mi, (&im, &ii))), (q1i, v1i))) in states.zip(outs).enumerate() {
+        let qi: &[f64; D] = qi.try_into().expect("chunks of D");
+        let vi: &[f64; D] = vi.try_into().expect("chunks of D");
+        let q1i: &mut [f64; D] = q1i.try_into().expect("chunks of D");
+        let v1i: &mut [f64; D] = v1i.try_into().expect("chunks of D");
+        let mut f = [0.0f64; D];
         if has_f {
-            f[..d].copy_from_slice(v1i);
+            f = *v1i;
         }
-        local.force_node(&env, d, s, qi, vi, mi, &mut f[..d]);
+        local.force_node::<D, S>(&env, qi, vi, mi, &mut f);
         if let Some(out) = save.as_deref_mut() {
-            out.extend_from_slice(&f[..d]);
+            out[i * D..(i + 1) * D].copy_from_slice(&f);
         }
-        for k in 0..d {
-            let wk = if k < s { im } else { ii };
+        for k in 0..D {
+            let wk = if k < S { im } else { ii };
             (q1i[k], v1i[k]) = advance(w, dt, qi[k], vi[k], f[k] * wk);
         }
     }
@@ -359,23 +345,27 @@ impl<L: LocalForces, S: Scheme> Kernel for StepKernel<L, S> {
                 vec![0.0; gq.len()]
             };
             let mut acc = [0.0; LOCAL_PARAMS_MAX];
-            let w = S::TABLEAU.constant_weights();
-            dispatch_dims!(lay.dim, lay.spatial, |d, s| node_adjoint(
-                d,
-                s,
-                w,
-                spec,
-                &params[..n_local],
-                &nodes,
-                inv,
-                (&gq1[r.clone()], &gv1[r.clone()]),
-                needs_mass.then_some(&saved.force[..]),
-                (&mut *gq, &mut *gv),
-                &mut grads,
-                &mut gf,
-                &mut acc
-            ));
-            scatter_local(&mut grads.params[..n_local], &acc);
+            let w = const { S::TABLEAU.constant_weights() };
+            with_dims!(
+                lay.dim,
+                lay.spatial,
+                node_adjoint(
+                    w,
+                    (&needs_params[..n_local], needs_mass),
+                    spec,
+                    &params[..n_local],
+                    &nodes,
+                    inv,
+                    (&gq1[r.clone()], &gv1[r.clone()]),
+                    needs_mass.then_some(&saved.force[..]),
+                    (&mut *gq, &mut *gv),
+                    &mut grads,
+                    &mut gf,
+                    &mut acc,
+                )
+            );
+            spec.local
+                .scatter(lay.spatial, &acc, &mut grads.params[..n_local]);
             stages::element_adjoints(
                 &spec.elements,
                 &saved.elements,
@@ -401,10 +391,9 @@ impl<L: LocalForces, S: Scheme> Kernel for StepKernel<L, S> {
 /// The adjoint of [`node_loop`], plus the local forces' adjoints.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn node_adjoint<L: LocalForces>(
-    d: usize,
-    s: usize,
+fn node_adjoint<L: LocalForces, const D: usize, const S: usize>(
     w: (f64, f64),
+    needs: (&[bool], bool),
     spec: &StepSpec<L>,
     params: &[&[f64]],
     nodes: &super::Nodes,
@@ -418,50 +407,61 @@ fn node_adjoint<L: LocalForces>(
 ) {
     let (gq, gv) = grads_qv;
     let rigid = !grads.inertia.is_empty();
-    let env = spec.local.unpack(s, params);
-    let states = (nodes.q.chunks_exact(d).zip(nodes.v.chunks_exact(d)))
+    let env = spec.local.unpack_adjoint(S, params, needs.0, needs.1);
+    // A private accumulator that never escapes, so the compiler keeps its
+    // slots in registers across the loop; added into `acc` at the end.
+    let mut sums = [0.0; LOCAL_PARAMS_MAX];
+    let states = (nodes.q.chunks_exact(D).zip(nodes.v.chunks_exact(D)))
         .zip(nodes.mass.iter().zip(inv.0.iter().zip(inv.1)));
-    let seeds = seeds.0.chunks_exact(d).zip(seeds.1.chunks_exact(d));
-    let outs = gq.chunks_exact_mut(d).zip(gv.chunks_exact_mut(d));
+    let seeds = seeds.0.chunks_exact(D).zip(seeds.1.chunks_exact(D));
+    let outs = gq.chunks_exact_mut(D).zip(gv.chunks_exact_mut(D));
     for (i, (((qi, vi), (&mi, (&im, &ii))), ((gq1, gv1), (gqi, gvi)))) in
         states.zip(seeds.zip(outs)).enumerate()
     {
-        let mut gf = [0.0f64; MAX_DIM];
-        for k in 0..d {
+        let (qi, vi): (&[f64; D], &[f64; D]) =
+            (qi.try_into().expect("D"), vi.try_into().expect("D"));
+        let (gqi, gvi): (&mut [f64; D], &mut [f64; D]) =
+            (gqi.try_into().expect("D"), gvi.try_into().expect("D"));
+        // This node's ∂L/∂q, ∂L/∂v are summed in registers and stored once
+        // (mixing scalar stores and vector reloads of them stalls).
+        let (mut gq_node, mut gv_node, mut gf) = (*gqi, *gvi, [0.0f64; D]);
+        for k in 0..D {
             let (gqk, gvk, ga) = advance_adjoint(w, spec.dt, gq1[k], gv1[k]);
-            gqi[k] += gqk;
-            gvi[k] += gvk;
-            gf[k] = ga * if k < s { im } else { ii };
+            gq_node[k] += gqk;
+            gv_node[k] += gvk;
+            gf[k] = ga * if k < S { im } else { ii };
         }
         let mut gm = 0.0;
         if let Some(f) = force {
             // a = F/m: ∂L/∂m −= ḡF·F/m (and the same with I for the angle).
-            for k in 0..d {
-                let g = gf[k] * f[i * d + k];
-                if k < s {
+            for k in 0..D {
+                let g = gf[k] * f[i * D + k];
+                if k < S {
                     gm -= g * im;
                 } else if rigid {
                     grads.inertia[i] -= g * ii;
                 }
             }
         }
-        spec.local
-            .vjp_node(&env, d, s, qi, vi, mi, &gf[..d], gqi, gvi, &mut gm, acc);
+        spec.local.vjp_node::<D, S>(
+            &env,
+            qi,
+            vi,
+            mi,
+            &gf,
+            &mut gq_node,
+            &mut gv_node,
+            &mut gm,
+            &mut sums,
+        );
+        (*gqi, *gvi) = (gq_node, gv_node);
         grads.mass[i] += gm;
         if !gf_out.is_empty() {
-            gf_out[i * d..(i + 1) * d].copy_from_slice(&gf[..d]);
+            gf_out[i * D..(i + 1) * D].copy_from_slice(&gf);
         }
     }
-}
-
-/// Adds the local forces' flat parameter gradients into their buffers.
-pub(crate) fn scatter_local(out: &mut [Vec<f64>], acc: &[f64; LOCAL_PARAMS_MAX]) {
-    let mut o = 0;
-    for g in out {
-        for x in g.iter_mut() {
-            *x += acc[o];
-            o += 1;
-        }
+    for (a, s) in acc.iter_mut().zip(sums) {
+        *a += s;
     }
 }
 

@@ -25,18 +25,19 @@ pub struct BuiltinForces {
     pub ground: Option<HalfPlane>,
 }
 
-impl BuiltinForces {
-    /// Offsets of (c, k) in the flat parameter-gradient accumulator.
-    #[inline(always)]
-    fn offsets(&self, spatial: usize) -> (usize, usize) {
-        let oc = if self.gravity { spatial } else { 0 };
-        (oc, oc + self.drag as usize)
-    }
-}
+/// The accumulator slots of ∂L/∂c and ∂L/∂k (after g's `MAX_DIM`).
+const DRAG_SLOT: usize = MAX_DIM;
+const GROUND_SLOT: usize = MAX_DIM + 1;
 
 /// One environment's built-in parameters and plane, unpacked.
 #[derive(Clone, Copy, Debug)]
 pub struct BuiltinEnv {
+    gravity: bool,
+    drag: bool,
+    ground: bool,
+    /// Whether ∂L/∂g or ∂L/∂m is needed (gravity's adjoint is skipped
+    /// otherwise: F = m g depends on nothing else).
+    gravity_grad: bool,
     g: [f64; MAX_DIM],
     c: f64,
     k: f64,
@@ -60,6 +61,10 @@ impl LocalForces for BuiltinForces {
     fn unpack(&self, spatial: usize, params: &[&[f64]]) -> BuiltinEnv {
         let mut it = params.iter();
         let mut env = BuiltinEnv {
+            gravity: self.gravity,
+            drag: self.drag,
+            ground: self.ground.is_some(),
+            gravity_grad: self.gravity,
             g: [0.0; MAX_DIM],
             c: 0.0,
             k: 0.0,
@@ -93,6 +98,34 @@ impl LocalForces for BuiltinForces {
         }
     }
 
+    fn unpack_adjoint(
+        &self,
+        spatial: usize,
+        params: &[&[f64]],
+        needs_params: &[bool],
+        needs_mass: bool,
+    ) -> BuiltinEnv {
+        let mut env = self.unpack(spatial, params);
+        env.gravity_grad = self.gravity && (needs_mass || needs_params.first() == Some(&true));
+        env
+    }
+
+    fn scatter(&self, spatial: usize, acc: &[f64; LOCAL_PARAMS_MAX], out: &mut [Vec<f64>]) {
+        let mut it = out.iter_mut();
+        if self.gravity {
+            let g = it.next().expect("g");
+            for (x, a) in g.iter_mut().zip(&acc[..spatial]) {
+                *x += a;
+            }
+        }
+        if self.drag {
+            it.next().expect("c")[0] += acc[DRAG_SLOT];
+        }
+        if self.ground.is_some() {
+            it.next().expect("k")[0] += acc[GROUND_SLOT];
+        }
+    }
+
     fn params(&self, _n: usize, spatial: usize) -> Vec<(&'static str, Vec<usize>)> {
         let mut out = Vec::new();
         if self.gravity {
@@ -108,30 +141,29 @@ impl LocalForces for BuiltinForces {
     }
 
     #[inline(always)]
-    fn force_node(
+    fn force_node<const D: usize, const S: usize>(
         &self,
         e: &BuiltinEnv,
-        dim: usize,
-        spatial: usize,
-        q: &[f64],
-        v: &[f64],
+        q: &[f64; D],
+        v: &[f64; D],
         m: f64,
-        f: &mut [f64],
+        f: &mut [f64; D],
     ) {
+        let (dim, spatial) = (D, S);
         let (g, c, k) = (&e.g, e.c, e.k);
-        if self.gravity {
+        if e.gravity {
             // gravity: F = m g on the translational coordinates.
             for j in 0..spatial {
                 f[j] += m * g[j];
             }
         }
-        if self.drag {
+        if e.drag {
             // drag: F = −c v.
             for j in 0..dim {
                 f[j] -= c * v[j];
             }
         }
-        if self.ground.is_some() {
+        if e.ground {
             // ground: F = k relu(δ) n, δ = h − n·q (branch-free).
             let push = k * depth(e, spatial, q).max(0.0);
             for j in 0..spatial.min(3) {
@@ -152,12 +184,12 @@ impl LocalForces for BuiltinForces {
         s_v: f64,
         block: &mut [f64],
     ) -> crate::Result<()> {
-        if self.drag {
+        if e.drag {
             for j in 0..dim {
                 block[j * dim + j] += s_v * e.c;
             }
         }
-        if self.ground.is_some() && depth(e, spatial, q) > 0.0 {
+        if e.ground && depth(e, spatial, q) > 0.0 {
             for r in 0..spatial.min(3) {
                 for c in 0..spatial.min(3) {
                     block[r * dim + c] += e.k * e.normal[r] * e.normal[c];
@@ -179,13 +211,13 @@ impl LocalForces for BuiltinForces {
         dt: f64,
     ) -> Option<f64> {
         let mut u = 0.0;
-        if self.gravity {
+        if e.gravity {
             u -= m * (0..spatial).map(|j| e.g[j] * q[j]).sum::<f64>();
         }
-        if self.drag {
+        if e.drag {
             u += 0.5 * dt * e.c * (0..dim).map(|j| v[j] * v[j]).sum::<f64>();
         }
-        if self.ground.is_some() {
+        if e.ground {
             u += 0.5 * e.k * depth(e, spatial, q).max(0.0).powi(2);
         }
         Some(u)
@@ -195,29 +227,30 @@ impl LocalForces for BuiltinForces {
     /// ∂L/∂c −= ḡF·v. ground (δ > 0, s = ḡF·n): ∂L/∂k += δ s,
     /// ∂L/∂q −= k s n.
     #[inline(always)]
-    fn vjp_node(
+    fn vjp_node<const D: usize, const S: usize>(
         &self,
         e: &BuiltinEnv,
-        dim: usize,
-        spatial: usize,
-        q: &[f64],
-        v: &[f64],
+        q: &[f64; D],
+        v: &[f64; D],
         m: f64,
-        gf: &[f64],
-        gq: &mut [f64],
-        gv: &mut [f64],
+        gf: &[f64; D],
+        gq: &mut [f64; D],
+        gv: &mut [f64; D],
         gm: &mut f64,
         acc: &mut [f64; LOCAL_PARAMS_MAX],
     ) {
+        let (dim, spatial) = (D, S);
         let (g, c, k) = (&e.g, e.c, e.k);
-        let (oc, ok) = self.offsets(spatial);
-        if self.gravity {
+        // Fixed slots (registers in the per-node loop): g in 0..S, c at
+        // DRAG_SLOT, k at GROUND_SLOT; `scatter` maps them to the buffers.
+        let (oc, ok) = (DRAG_SLOT, GROUND_SLOT);
+        if e.gravity_grad {
             for j in 0..spatial {
                 acc[j] += m * gf[j];
                 *gm += gf[j] * g[j];
             }
         }
-        if self.drag {
+        if e.drag {
             let mut gc = 0.0;
             for j in 0..dim {
                 gv[j] -= c * gf[j];
@@ -225,7 +258,7 @@ impl LocalForces for BuiltinForces {
             }
             acc[oc] -= gc;
         }
-        if self.ground.is_some() {
+        if e.ground {
             let d = depth(e, spatial, q);
             if d > 0.0 {
                 let n = &e.normal;

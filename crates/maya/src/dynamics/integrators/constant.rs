@@ -30,7 +30,7 @@ impl<S: Scheme> Kernel for ConstantStep<S> {
     fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let (p, v) = (inputs[0], inputs[1]);
         let a = check_state(S::NAME, p, v, inputs[2])?;
-        let (dt, w) = (self.dt, S::TABLEAU.constant_weights());
+        let (dt, w) = (self.dt, const { S::TABLEAU.constant_weights() });
         let (mut p1, mut v1) = (p.clone(), v.clone());
         zip2_chunks(&mut p1.data, &mut v1.data, |o, p1, v1| {
             let a = &a.data[o..o + p1.len()];
@@ -50,7 +50,7 @@ impl<S: Scheme> Kernel for ConstantStep<S> {
         grad_inputs: &mut [&mut Tensor],
         _needs_grad: &[bool],
     ) -> Result<()> {
-        let (dt, w) = (self.dt, S::TABLEAU.constant_weights());
+        let (dt, w) = (self.dt, const { S::TABLEAU.constant_weights() });
         let (gp1, gv1) = (&grad_outputs[0].data, &grad_outputs[1].data);
         let [grad_p, grad_v, grad_a] = grad_inputs else {
             unreachable!("three inputs")

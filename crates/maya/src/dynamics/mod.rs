@@ -6,14 +6,13 @@
 //! elementary-op compositions they replace live in [`mod@reference`] and the
 //! tests check that the two agree.
 
-pub mod forces;
 mod integrators;
 mod particles;
 mod springs;
 
 pub use crate::geometry::HalfPlane as Ground;
+pub use crate::physics::BuiltinForces;
 pub use crate::physics::{Element, NodeGrads, Nodes, Trajectory};
-pub use forces::BuiltinForces;
 pub use integrators::{
     euler_step, lincomb, rk4_step, rk4_step_with, semi_implicit_euler_step, try_euler_step,
     try_lincomb, try_rk4_step, try_semi_implicit_euler_step, velocity_verlet_step,

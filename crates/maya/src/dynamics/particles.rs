@@ -2,13 +2,12 @@
 //! masses, the built-in forces and any [`Element`]s, stepped by the one
 //! step kernel of [`physics`](crate::physics) under the chosen scheme.
 
-use super::forces::BuiltinForces;
 use super::springs::SpringNetwork;
 use crate::error::Result;
 use crate::geometry::HalfPlane;
 use crate::physics::{
-    check_masses, check_param_count, rollout, DynElement, Element, Euler, Explicit, Implicit,
-    MassModel, Model, Record, Rk4, SemiImplicitEuler, StepSpec, Stepper, Trajectory,
+    check_masses, check_param_count, rollout, BuiltinForces, DynElement, Element, Euler, Explicit,
+    Implicit, MassModel, Model, Record, Rk4, SemiImplicitEuler, StepSpec, Stepper, Trajectory,
     VelocityVerlet,
 };
 use crate::tape::{NewtonOptions, TVar};

@@ -16,6 +16,7 @@
 //!   last, or checkpointed segments ([`Record`]) and returns `Result`.
 
 mod backward_euler;
+mod builtin;
 pub(crate) mod element;
 mod layout;
 mod local;
@@ -25,6 +26,7 @@ mod stages;
 mod step;
 mod stepper;
 
+pub use builtin::{BuiltinEnv, BuiltinForces};
 pub(crate) use element::{check_param_count, DynElement};
 pub use element::{dot, Element, NodeGrads, Nodes, Triplets};
 pub(crate) use layout::check_masses;

@@ -7,10 +7,9 @@
 use super::body::RigidParams;
 use super::world::World;
 use crate::contact::PenaltyContact;
-use crate::dynamics::BuiltinForces;
 use crate::error::{Error, Result};
 use crate::physics::{
-    check_masses, DynElement, Element, Explicit, MassModel, Model, NodeGrads, Nodes,
+    check_masses, BuiltinForces, DynElement, Element, Explicit, MassModel, Model, NodeGrads, Nodes,
     SemiImplicitEuler, StepSpec, Stepper,
 };
 use crate::tape::TVar;

@@ -31,8 +31,8 @@ use crate::geometry::math::{Real, V2};
 use crate::geometry::{HalfPlane as Ground, Shape};
 
 /// Which features of two bodies touch (indices are vertex and edge numbers
-/// of the polygons' [`vertices`](crate::rigid::Polygon::vertices) and
-/// [`normals`](crate::rigid::Polygon::normals)).
+/// of the polygons' [`vertices`](crate::geometry::Polygon::vertices) and
+/// [`normals`](crate::geometry::Polygon::normals)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Feature {
     /// Circle `body` on the ground.

@@ -11,8 +11,9 @@
 //! Each law and its adjoint are written once, below, per node. Other
 //! forces (springs, contact, your own) are [`Element`](crate::physics::Element)s.
 
+use super::local::{LocalForces, LOCAL_PARAMS_MAX};
+use super::step::MAX_DIM;
 use crate::geometry::HalfPlane;
-use crate::physics::{LocalForces, LOCAL_PARAMS_MAX, MAX_DIM};
 
 /// Which built-in forces act, in this order: gravity, drag, ground.
 #[derive(Clone, Debug, Default)]

@@ -83,9 +83,9 @@ impl Element for Tether {
         Ok(())
     }
     fn vjp(&self, _: &(), s: &Nodes, p: &[&[f64]], gf: &[f64], g: &mut NodeGrads) -> Result<()> {
-        for i in 0..gf.len() {
-            g.q[i] -= p[0][0] * gf[i];
-            g.params[0][0] -= gf[i] * s.q[i];
+        for ((gq, gf), q) in g.q.iter_mut().zip(gf).zip(s.q) {
+            *gq -= p[0][0] * gf;
+            g.params[0][0] -= gf * q;
         }
         Ok(())
     }

@@ -46,6 +46,10 @@
 //! k = 1e6). Prefer softplus, with a width above the travel per step, where
 //! gradients matter.
 
+// Kernel loops index several arrays (positions, velocities, gradients) with
+// one node or component index, as the equations do.
+#![allow(clippy::needless_range_loop)]
+
 mod element;
 mod friction;
 pub(crate) mod law;

@@ -6,6 +6,10 @@
 //! elementary-op compositions they replace live in [`mod@reference`] and the
 //! tests check that the two agree.
 
+// Kernel loops index several arrays (positions, velocities, gradients) with
+// one node or component index, as the equations do.
+#![allow(clippy::needless_range_loop)]
+
 mod integrators;
 mod particles;
 mod springs;

@@ -1,5 +1,5 @@
 //! Geometry below every physics layer: the 2D math (written once over
-//! [`Real`](crate::scalar::Real)), rigid shapes, their mass properties,
+//! `Real`), rigid shapes, their mass properties,
 //! and the half-plane ground.
 
 mod mass;

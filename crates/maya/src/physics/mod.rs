@@ -8,12 +8,16 @@
 //!   [`LocalForces`] compose node-local forces statically into the step's
 //!   per-node loop (the fast path).
 //! - A [`Scheme`] owns time stepping and its adjoint, written once over a
-//!   [`Tableau`]; [`BackwardEuler`] steps implicitly by Newton and
+//!   [`Tableau`]; backward Euler (`Integrator::BackwardEuler`) steps implicitly by Newton and
 //!   differentiates by the implicit function theorem.
 //! - **One step kernel** sums the elements' forces, applies the inverse
 //!   mass ([`MassModel`]: a diagonal per particle, or (m, m, I) per rigid
 //!   body) and the scheme; **one [`rollout`]** records all states, the
 //!   last, or checkpointed segments ([`Record`]) and returns `Result`.
+
+// Kernel loops index several arrays (positions, velocities, gradients) with
+// one node or component index, as the equations do.
+#![allow(clippy::needless_range_loop)]
 
 mod backward_euler;
 mod builtin;

@@ -179,15 +179,20 @@ pub enum Error {
         /// What is wrong with it and how to fix it.
         reason: String,
     },
-    /// A time step too large for an explicit contact spring to stay stable.
-    #[error("dt = {dt} is too large for contact stiffness k = {stiffness} on effective mass m = {mass}: explicit integration needs dt < 2/√(k/m) = {bound:e}; lower dt or the stiffness")]
+    /// A time step too large for an explicit (damped) contact spring to
+    /// stay stable.
+    #[error("dt = {dt} is too large for contact stiffness k = {stiffness} and damping c = {damping} on effective mass m = {mass}: explicit integration needs dt < 2/√(k/m) = {stiffness_bound:e} for the spring, and dt < (√(c² + 4km) − c)/k = {bound:e} with the damper; lower dt, the stiffness or the damping")]
     TimeStep {
         /// The time step given (s).
         dt: f64,
-        /// The stable bound 2/√(k/m) (s).
+        /// The stable bound with damping, (√(c² + 4km) − c)/k (s).
         bound: f64,
+        /// The bound of the undamped spring, 2/√(k/m) (s).
+        stiffness_bound: f64,
         /// The contact stiffness k (N/m).
         stiffness: f64,
+        /// The contact damping c (N·s/m).
+        damping: f64,
         /// The smallest effective mass m at a contact point (kg).
         mass: f64,
     },

@@ -124,13 +124,18 @@ fn time_step_too_large_for_the_stiffness_names_the_bound() {
         Error::TimeStep {
             dt,
             bound,
+            stiffness_bound,
             stiffness,
+            damping,
             mass,
         } => {
-            assert_eq!((dt, stiffness), (0.01, 1e6));
+            assert_eq!((dt, stiffness, damping), (0.01, 1e6, 0.0));
+            // Undamped, both bounds are 2/√(k/m).
             assert!(
-                (mass - 1.0).abs() < 1e-12 && (bound - 2e-3).abs() < 1e-15,
-                "{bound} {mass}"
+                (mass - 1.0).abs() < 1e-12
+                    && (stiffness_bound - 2e-3).abs() < 1e-15
+                    && (bound - 2e-3).abs() < 1e-15,
+                "{bound} {stiffness_bound} {mass}"
             );
         }
         e => panic!("expected TimeStep, got {e}"),

@@ -128,12 +128,27 @@ impl World {
                 });
             }
         }
-        let (bound, mass) = self.stable_time_step(mat.data[0], &m.data, &i.data);
+        let (k, c) = (mat.data[0], mat.data[1]);
+        let (stiffness_bound, mass) = self.stable_time_step(k, &m.data, &i.data);
+        if !mass.is_finite() {
+            return Ok(()); // no contact can occur
+        }
+        // Semi-implicit Euler on m ẍ = −k x − c ẋ is stable iff
+        // dt²k/m + 2dt·c/m < 4 (and dt·c/m < 2): dt < (√(c² + 4km) − c)/k.
+        let bound = if k > 0.0 {
+            ((c * c + 4.0 * k * mass).sqrt() - c) / k
+        } else if c > 0.0 {
+            2.0 * mass / c
+        } else {
+            f64::INFINITY
+        };
         if self.dt >= bound {
             return Err(Error::TimeStep {
                 dt: self.dt,
                 bound,
-                stiffness: mat.data[0],
+                stiffness_bound,
+                stiffness: k,
+                damping: c,
                 mass,
             });
         }

@@ -206,8 +206,10 @@ impl World {
     /// 1/(1/m + |r|²/I) (polygons, taking |r| as the bounding radius) or m
     /// (circles, whose normal forces pass through the centre); two bodies
     /// in contact add their inverse effective masses. The bound is that of
-    /// one undamped contact: damping, several contacts on one body and
-    /// accuracy call for dt well below it (a quarter is a good start).
+    /// one undamped contact; with damping c a step also needs
+    /// dt < (√(c² + 4km) − c)/k, which [`World::try_step`] checks. Several
+    /// contacts on one body and accuracy call for dt well below it (a
+    /// quarter is a good start).
     pub fn stable_time_step(&self, stiffness: f64, mass: &[f64], inertia: &[f64]) -> (f64, f64) {
         let mut inv: Vec<f64> = self
             .shapes

@@ -166,7 +166,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let first = lay.model.first_param();
         let needs_mass = needs_grad[2..first].iter().any(|&b| b);
         // The forces' adjoints with ḡF = w: A_v = wᵀ∂F/∂v', A_m, A_θ.
-        let mut grads = ChunkGrads::new(lay, c);
+        let mut grads = ChunkGrads::new(lay, c, true);
         let (mut a_q, mut a_v) = (vec![0.0; x.len()], vec![0.0; x.len()]);
         let env = spec.local.unpack(lay.spatial, &params[..n_local]);
         let mut acc = [0.0; super::LOCAL_PARAMS_MAX];

@@ -247,10 +247,17 @@ pub(crate) struct ChunkGrads {
 }
 
 impl ChunkGrads {
-    pub(crate) fn new(lay: &Layout, c: Chunk) -> ChunkGrads {
+    /// Zeroed buffers for the chunk `c`; without `with_mass` the mass
+    /// buffer is empty (nothing may write it: no element acts and the
+    /// masses need no gradient).
+    pub(crate) fn new(lay: &Layout, c: Chunk, with_mass: bool) -> ChunkGrads {
         let len = c.hi - c.lo;
         ChunkGrads {
-            mass: vec![0.0; len],
+            mass: if with_mass {
+                vec![0.0; len]
+            } else {
+                Vec::new()
+            },
             inertia: if lay.model == MassModel::Rigid {
                 vec![0.0; len]
             } else {

@@ -166,7 +166,7 @@ pub(crate) fn adjoint<L: LocalForces>(
         );
         let st = run_stages(spec, t, lay, inputs, c, q, v, inv)?;
         let params = lay.env_params(inputs, b);
-        let mut grads = ChunkGrads::new(lay, c);
+        let mut grads = ChunkGrads::new(lay, c, true);
         let mut gacc = vec![vec![0.0; q.len()]; t.stages()];
         let (mut gq, mut gv) = (vec![0.0; q.len()], vec![0.0; q.len()]);
         combine_adjoint(

@@ -338,7 +338,7 @@ impl<L: LocalForces, S: Scheme> Kernel for StepKernel<L, S> {
                     &inv_i[nr]
                 },
             );
-            let mut grads = ChunkGrads::new(&lay, c);
+            let mut grads = ChunkGrads::new(&lay, c, needs_mass || !spec.elements.is_empty());
             let mut gf = if spec.elements.is_empty() {
                 Vec::new()
             } else {
@@ -455,7 +455,9 @@ fn node_adjoint<L: LocalForces, const D: usize, const S: usize>(
             &mut sums,
         );
         (*gqi, *gvi) = (gq_node, gv_node);
-        grads.mass[i] += gm;
+        if let Some(g) = grads.mass.get_mut(i) {
+            *g += gm;
+        }
         if !gf_out.is_empty() {
             gf_out[i * D..(i + 1) * D].copy_from_slice(&gf);
         }

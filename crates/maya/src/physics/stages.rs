@@ -90,6 +90,50 @@ fn run_stages<L: LocalForces>(
     Ok(st)
 }
 
+/// One environment of a multi-stage step: its chunk, coordinate range,
+/// start state, inverse masses and stages.
+struct Env<'a, 'b> {
+    c: Chunk,
+    r: std::ops::Range<usize>,
+    q: &'a [f64],
+    v: &'a [f64],
+    inv: (&'b [f64], &'b [f64]),
+    st: Stages,
+}
+
+fn environment<'a, 'b, L: LocalForces>(
+    spec: &StepSpec<L>,
+    t: &Tableau,
+    lay: &Layout,
+    inputs: &[&'a Tensor],
+    b: usize,
+    inv: (&'b [f64], &'b [f64]),
+) -> Result<Env<'a, 'b>> {
+    let c = Chunk {
+        b,
+        lo: 0,
+        hi: lay.n,
+    };
+    let r = lay.coords(c);
+    let (q, v) = (&inputs[0].data[r.clone()], &inputs[1].data[r.clone()]);
+    let nr = lay.node_range(c);
+    let inv_i = if inv.1.is_empty() {
+        &[][..]
+    } else {
+        &inv.1[nr.clone()]
+    };
+    let inv = (&inv.0[nr], inv_i);
+    let st = run_stages(spec, t, lay, inputs, c, q, v, inv)?;
+    Ok(Env {
+        c,
+        r,
+        q,
+        v,
+        inv,
+        st,
+    })
+}
+
 /// Forward of a multi-stage step into `q1`, `v1`.
 pub(crate) fn forward<L: LocalForces>(
     spec: &StepSpec<L>,
@@ -101,23 +145,7 @@ pub(crate) fn forward<L: LocalForces>(
 ) -> Result<()> {
     let (inv_m, inv_i) = spec.inverse_masses(inputs);
     for b in 0..lay.batch {
-        let c = Chunk {
-            b,
-            lo: 0,
-            hi: lay.n,
-        };
-        let r = lay.coords(c);
-        let (q, v) = (&inputs[0].data[r.clone()], &inputs[1].data[r.clone()]);
-        let nr = lay.node_range(c);
-        let inv = (
-            &inv_m[nr.clone()],
-            if inv_i.is_empty() {
-                &[][..]
-            } else {
-                &inv_i[nr]
-            },
-        );
-        let st = run_stages(spec, t, lay, inputs, c, q, v, inv)?;
+        let Env { r, q, v, st, .. } = environment(spec, t, lay, inputs, b, (&inv_m, &inv_i))?;
         combine(
             t,
             spec.dt,
@@ -148,23 +176,9 @@ pub(crate) fn adjoint<L: LocalForces>(
     let n_local = spec.n_local_params(lay);
     let d = lay.dim;
     for b in 0..lay.batch {
-        let c = Chunk {
-            b,
-            lo: 0,
-            hi: lay.n,
-        };
-        let r = lay.coords(c);
-        let (q, v) = (&inputs[0].data[r.clone()], &inputs[1].data[r.clone()]);
-        let nr = lay.node_range(c);
-        let inv = (
-            &inv_m[nr.clone()],
-            if inv_i.is_empty() {
-                &[][..]
-            } else {
-                &inv_i[nr]
-            },
-        );
-        let st = run_stages(spec, t, lay, inputs, c, q, v, inv)?;
+        let Env {
+            c, r, q, inv, st, ..
+        } = environment(spec, t, lay, inputs, b, (&inv_m, &inv_i))?;
         let params = lay.env_params(inputs, b);
         let mut grads = ChunkGrads::new(lay, c, true);
         let mut gacc = vec![vec![0.0; q.len()]; t.stages()];

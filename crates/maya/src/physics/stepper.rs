@@ -36,6 +36,15 @@ pub trait Stepper: Send + Sync {
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()>;
 }
 
+/// Checks the masses (and inertias) among a rollout's inputs once.
+fn check_rest_masses(model: MassModel, rest: &[TVar<'_>]) -> Result<()> {
+    rest[0].with_value(|m| check_masses("mass", m))?;
+    if model == MassModel::Rigid {
+        rest[1].with_value(|i| check_masses("inertia", i))?;
+    }
+    Ok(())
+}
+
 /// The explicit step kernel as a [`Stepper`].
 pub(crate) struct Explicit<L, S> {
     pub spec: Arc<StepSpec<L>>,
@@ -57,10 +66,7 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
     }
 
     fn prepared(&self, rest: &[TVar<'_>]) -> Result<Arc<dyn Stepper>> {
-        rest[0].with_value(|m| check_masses("mass", m))?;
-        if self.spec.model == MassModel::Rigid {
-            rest[1].with_value(|i| check_masses("inertia", i))?;
-        }
+        check_rest_masses(self.spec.model, rest)?;
         let inv = rest[0].with_value(|m| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>());
         let spec = StepSpec {
             model: self.spec.model,
@@ -105,10 +111,7 @@ impl<L: LocalForces + Clone> Stepper for Implicit<L> {
     }
 
     fn prepared(&self, rest: &[TVar<'_>]) -> Result<Arc<dyn Stepper>> {
-        rest[0].with_value(|m| check_masses("mass", m))?;
-        if self.spec.model == MassModel::Rigid {
-            rest[1].with_value(|i| check_masses("inertia", i))?;
-        }
+        check_rest_masses(self.spec.model, rest)?;
         Ok(Arc::new(Implicit {
             spec: Arc::clone(&self.spec),
             options: self.options.clone(),

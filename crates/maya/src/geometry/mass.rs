@@ -1,7 +1,7 @@
 //! Mass properties from shape and density: mass m = ρA and moment of
 //! inertia about the centroid I = ρ ∫ |r|² dA.
 
-use super::math::cross;
+use super::math::polygon_moments;
 use super::shape::Shape;
 use crate::error::{Error, Result};
 
@@ -64,27 +64,6 @@ pub fn unit_mass_properties(shape: &Shape) -> (f64, f64) {
             (a, j)
         }
     }
-}
-
-/// Area, centroid and second moment about the centroid of a
-/// counter-clockwise polygon.
-pub(super) fn polygon_moments(vs: &[[f64; 2]]) -> (f64, [f64; 2], f64) {
-    let n = vs.len();
-    let (mut a2, mut cx, mut cy, mut j) = (0.0, 0.0, 0.0, 0.0);
-    for i in 0..n {
-        let (p, q) = (vs[i], vs[(i + 1) % n]);
-        let c = cross(p, q);
-        a2 += c;
-        cx += (p[0] + q[0]) * c;
-        cy += (p[1] + q[1]) * c;
-        j +=
-            c * (p[0] * p[0] + p[1] * p[1] + p[0] * q[0] + p[1] * q[1] + q[0] * q[0] + q[1] * q[1]);
-    }
-    let area = a2 / 2.0;
-    let centroid = [cx / (3.0 * a2), cy / (3.0 * a2)];
-    let j_origin = j / 12.0;
-    let j_centroid = j_origin - area * (centroid[0] * centroid[0] + centroid[1] * centroid[1]);
-    (area, centroid, j_centroid)
 }
 
 #[cfg(test)]

@@ -72,3 +72,24 @@ pub(crate) fn rot_t(theta: f64, v: [f64; 2]) -> [f64; 2] {
     let (s, c) = theta.sin_cos();
     [c * v[0] + s * v[1], -s * v[0] + c * v[1]]
 }
+
+/// Area, centroid and second moment about the centroid of a
+/// counter-clockwise polygon.
+pub(crate) fn polygon_moments(vs: &[[f64; 2]]) -> (f64, [f64; 2], f64) {
+    let n = vs.len();
+    let (mut a2, mut cx, mut cy, mut j) = (0.0, 0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (p, q) = (vs[i], vs[(i + 1) % n]);
+        let c = cross(p, q);
+        a2 += c;
+        cx += (p[0] + q[0]) * c;
+        cy += (p[1] + q[1]) * c;
+        j +=
+            c * (p[0] * p[0] + p[1] * p[1] + p[0] * q[0] + p[1] * q[1] + q[0] * q[0] + q[1] * q[1]);
+    }
+    let area = a2 / 2.0;
+    let centroid = [cx / (3.0 * a2), cy / (3.0 * a2)];
+    let j_origin = j / 12.0;
+    let j_centroid = j_origin - area * (centroid[0] * centroid[0] + centroid[1] * centroid[1]);
+    (area, centroid, j_centroid)
+}

@@ -136,7 +136,7 @@ impl Shape {
                 turning / (2.0 * std::f64::consts::PI)
             ));
         }
-        let (_, centroid, _) = super::mass::polygon_moments(&vs);
+        let (_, centroid, _) = super::math::polygon_moments(&vs);
         for v in &mut vs {
             *v = sub(*v, centroid);
         }

@@ -22,8 +22,7 @@
 
 use super::layout::{Chunk, ChunkGrads, Layout, MassModel};
 use super::local::{forces_dyn, vjps_dyn, LocalForces};
-use super::stages::element_adjoints;
-use super::step::StepSpec;
+use super::spec::{element_adjoints, StepSpec};
 use crate::error::{Error, Result};
 use crate::tape::{
     try_newton_solve, Factorization, ImplicitProblem, Kernel, NewtonOptions, Triplets,

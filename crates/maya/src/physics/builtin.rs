@@ -12,7 +12,7 @@
 //! forces (springs, contact, your own) are [`Element`](crate::physics::Element)s.
 
 use super::local::{LocalForces, LOCAL_PARAMS_MAX};
-use super::step::MAX_DIM;
+use super::spec::MAX_DIM;
 use crate::geometry::HalfPlane;
 
 /// Which built-in forces act, in this order: gravity, drag, ground.

@@ -2,7 +2,7 @@
 //! of a model (particles, rigid bodies, next the vertices of a mesh) with
 //! its hand-written adjoint, its declared parameters and its saved state.
 //!
-//! The [step kernel](super::step) sums the forces of every element of a
+//! The step kernel (`physics/step.rs`) sums the forces of every element of a
 //! model, applies the inverse mass and the [scheme](super::Scheme); in the
 //! backward sweep it hands each element ḡF = ∂L/∂F and the element adds
 //! (∂F/∂·)ᵀ ḡF into the gradients of the state, the masses and its

@@ -288,3 +288,42 @@ impl ChunkGrads {
         }
     }
 }
+
+/// Whether every entry is finite: x·0 is 0 for finite x and NaN otherwise;
+/// four accumulators keep the pass vectorisable.
+pub(crate) fn all_finite(x: &Tensor) -> bool {
+    let mut acc = [0.0f64; 4];
+    let chunks = x.data.chunks_exact(4);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for k in 0..4 {
+            acc[k] += c[k] * 0.0;
+        }
+    }
+    let t: f64 = tail.iter().map(|v| v * 0.0).sum();
+    (acc[0] + acc[1] + acc[2] + acc[3] + t) == 0.0
+}
+
+/// [`Error::NonFinite`] if q or v has a non-finite entry, naming the first
+/// such node (and environment) and the step.
+pub(crate) fn check_state(q: &Tensor, v: &Tensor, model: MassModel, step: usize) -> Result<()> {
+    for (x, what) in [(q, "position"), (v, "velocity")] {
+        if all_finite(x) {
+            continue;
+        }
+        let d = *x.shape.last().unwrap_or(&1);
+        let first = x.data.iter().position(|v| !v.is_finite()).unwrap_or(0);
+        let node = first / d.max(1);
+        let what = match (model, &x.shape[..]) {
+            (MassModel::Rigid, _) => format!("state of body {node}"),
+            (_, [_, n, _]) => format!(
+                "{what} of particle {} in environment {}",
+                node % n,
+                node / n
+            ),
+            _ => format!("{what} of particle {node}"),
+        };
+        return Err(Error::NonFinite { what, step });
+    }
+    Ok(())
+}

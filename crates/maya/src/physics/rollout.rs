@@ -3,7 +3,7 @@
 //! checks the state and stops with [`Error::NonFinite`] naming the node
 //! and the step.
 
-use super::layout::MassModel;
+use super::layout::{all_finite, check_state, MassModel};
 use super::stepper::Stepper;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
@@ -154,45 +154,6 @@ pub(crate) fn rollout_from<'t, M: Model<'t>>(
 /// every few steps finds every failure; the steps since the last good check
 /// are then re-examined one by one to name the first bad step.
 const CHECK_EVERY: usize = 32;
-
-/// Whether every entry is finite: x·0 is 0 for finite x and NaN otherwise;
-/// four accumulators keep the pass vectorisable.
-pub(crate) fn all_finite(x: &Tensor) -> bool {
-    let mut acc = [0.0f64; 4];
-    let chunks = x.data.chunks_exact(4);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for k in 0..4 {
-            acc[k] += c[k] * 0.0;
-        }
-    }
-    let t: f64 = tail.iter().map(|v| v * 0.0).sum();
-    (acc[0] + acc[1] + acc[2] + acc[3] + t) == 0.0
-}
-
-/// [`Error::NonFinite`] if q or v has a non-finite entry, naming the first
-/// such node (and environment) and the step.
-pub(crate) fn check_state(q: &Tensor, v: &Tensor, model: MassModel, step: usize) -> Result<()> {
-    for (x, what) in [(q, "position"), (v, "velocity")] {
-        if all_finite(x) {
-            continue;
-        }
-        let d = *x.shape.last().unwrap_or(&1);
-        let first = x.data.iter().position(|v| !v.is_finite()).unwrap_or(0);
-        let node = first / d.max(1);
-        let what = match (model, &x.shape[..]) {
-            (MassModel::Rigid, _) => format!("state of body {node}"),
-            (_, [_, n, _]) => format!(
-                "{what} of particle {} in environment {}",
-                node % n,
-                node / n
-            ),
-            _ => format!("{what} of particle {node}"),
-        };
-        return Err(Error::NonFinite { what, step });
-    }
-    Ok(())
-}
 
 /// Runs `steps` steps from `state` on `tape`, numbering them from
 /// `first_step`. When no input needs a gradient and no state is kept, the

@@ -5,17 +5,13 @@
 //! [`scheme`](super::scheme) for the equations). One environment at a
 //! time.
 
-use super::element::{DynElement, NodeGrads, Nodes};
+use super::element::Nodes;
 use super::layout::{Chunk, ChunkGrads, Layout};
 use super::local::{forces_dyn, vjps_dyn, LocalForces, LOCAL_PARAMS_MAX};
 use super::scheme::{combine, combine_adjoint, stage_state, stage_state_adjoint, Tableau};
-use super::step::StepSpec;
+use super::spec::{element_adjoints, Saved, StepSpec};
 use crate::error::Result;
 use crate::tensor::Tensor;
-use std::any::Any;
-use std::sync::Arc;
-
-type Saved = Vec<Box<dyn Any + Send + Sync>>;
 
 /// The stages of one environment: their states, accelerations and the
 /// elements' saved states.
@@ -248,43 +244,6 @@ pub(crate) fn adjoint<L: LocalForces>(
             *a += g;
         }
         grads.add_into(lay, c, grad_inputs);
-    }
-    Ok(())
-}
-
-/// Runs every element's adjoint for ḡF = `gf` into the state gradients
-/// and the chunk's parameter gradients (elements' parameters start after
-/// the `offset` local ones).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn element_adjoints(
-    elements: &[(Arc<dyn DynElement>, usize)],
-    saved: &Saved,
-    nodes: &Nodes,
-    params: &[&[f64]],
-    offset: usize,
-    gf: &[f64],
-    gq: &mut [f64],
-    gv: &mut [f64],
-    grads: &mut ChunkGrads,
-    needs_mass: bool,
-    needs_params: &[bool],
-) -> Result<()> {
-    let mut k = offset;
-    let mut rest = params;
-    for ((e, np), e_saved) in elements.iter().zip(saved) {
-        let (mine, others) = rest.split_at(*np);
-        let mut sub = NodeGrads {
-            q: &mut *gq,
-            v: &mut *gv,
-            mass: &mut grads.mass,
-            inertia: &mut grads.inertia,
-            params: &mut grads.params[k..k + np],
-            needs_mass,
-            needs_params: &needs_params[k..k + np],
-        };
-        e.vjp(e_saved.as_ref(), nodes, mine, gf, &mut sub)?;
-        rest = others;
-        k += np;
     }
     Ok(())
 }

@@ -13,17 +13,16 @@
 //! local (else one chunk per environment); per-chunk parameter gradients
 //! are summed in chunk order, so results do not depend on scheduling.
 
-use super::element::DynElement;
-use super::layout::{check_masses, Chunk, ChunkGrads, Layout, MassModel};
+use super::layout::{check_state, Chunk, ChunkGrads, Layout};
 use super::local::{with_dims, LocalForces, LOCAL_PARAMS_MAX};
 use super::scheme::{advance, advance_adjoint, Scheme};
+use super::spec::{element_adjoints, StepSpec};
 use super::stages;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::tape::Kernel;
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 use std::any::Any;
-use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -32,82 +31,6 @@ use std::sync::Arc;
 const CHUNK: usize = 2048;
 /// A step runs chunks in parallel from this many state entries (B·N·D).
 const PAR_MIN: usize = 1 << 13;
-/// The most coordinates per node.
-pub const MAX_DIM: usize = 8;
-
-/// The tape-free description of a model's step.
-pub(crate) struct StepSpec<L> {
-    pub model: MassModel,
-    pub local: L,
-    /// Elements besides the local forces, each with its parameter count.
-    pub elements: Vec<(Arc<dyn DynElement>, usize)>,
-    pub dt: f64,
-    /// 1/m of a rollout's masses, computed once (the masses of a rollout
-    /// are one tape value); `None`: computed per step.
-    pub inv_mass: Option<Arc<Vec<f64>>>,
-    /// Whether forward checks the masses (a rollout checks them once).
-    pub check_masses: bool,
-}
-
-impl<L: LocalForces> StepSpec<L> {
-    pub(crate) fn layout(&self, op: &'static str, inputs: &[&Tensor]) -> Result<Layout> {
-        let dyns: Vec<&dyn DynElement> = self.elements.iter().map(|(e, _)| e.as_ref()).collect();
-        let shapes = |n: usize, spatial: usize| {
-            let mut all = self.local.params(n, spatial);
-            for (e, np) in &self.elements {
-                let names = e.param_names();
-                let shapes = e.param_shapes(n, spatial);
-                all.extend(
-                    shapes
-                        .into_iter()
-                        .take(*np)
-                        .enumerate()
-                        .map(|(k, s)| (names.get(k).copied().unwrap_or(e.name()), s)),
-                );
-            }
-            all
-        };
-        let lay = Layout::new(op, self.model, inputs, &shapes, &dyns)?;
-        self.local.check(lay.spatial)?;
-        if lay.dim > MAX_DIM {
-            return Err(Error::Parameter {
-                name: "coordinates per node",
-                value: lay.dim as f64,
-                reason: "the step kernel supports up to 8 coordinates per node",
-            });
-        }
-        if self.check_masses {
-            check_masses("mass", inputs[2])?;
-            if self.model == MassModel::Rigid {
-                check_masses("inertia", inputs[3])?;
-            }
-        }
-        Ok(lay)
-    }
-
-    pub(crate) fn n_local_params(&self, lay: &Layout) -> usize {
-        self.local.params(lay.n, lay.spatial).len()
-    }
-
-    fn all_local(&self) -> bool {
-        self.elements.iter().all(|(e, _)| e.is_local())
-    }
-
-    /// (1/m, 1/I) per node, shaped like the masses.
-    pub(crate) fn inverse_masses(&self, inputs: &[&Tensor]) -> (Cow<'_, [f64]>, Vec<f64>) {
-        let inv = |m: &Tensor| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>();
-        let inv_m = match &self.inv_mass {
-            Some(cached) if cached.len() == inputs[2].numel() => Cow::Borrowed(&cached[..]),
-            _ => Cow::Owned(inv(inputs[2])),
-        };
-        let inv_i = match self.model {
-            MassModel::Rigid => inv(inputs[3]),
-            MassModel::Particle => Vec::new(),
-        };
-        (inv_m, inv_i)
-    }
-}
-
 /// What the step keeps for its adjoint, per chunk: each element's saved
 /// state and, when the masses need a gradient, the net force.
 pub(crate) struct ChunkSaved {
@@ -164,7 +87,7 @@ impl<L: LocalForces, S: Scheme> StepKernel<L, S> {
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
         if let Some(step) = self.step {
-            super::rollout::check_state(q1, v1, spec.model, step)?;
+            check_state(q1, v1, spec.model, step)?;
         }
         Ok(saved)
     }
@@ -366,7 +289,7 @@ impl<L: LocalForces, S: Scheme> Kernel for StepKernel<L, S> {
             );
             spec.local
                 .scatter(lay.spatial, &acc, &mut grads.params[..n_local]);
-            stages::element_adjoints(
+            element_adjoints(
                 &spec.elements,
                 &saved.elements,
                 &nodes,

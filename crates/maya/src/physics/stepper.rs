@@ -4,7 +4,8 @@
 use super::layout::{check_masses, MassModel};
 use super::local::LocalForces;
 use super::scheme::Scheme;
-use super::step::{StepKernel, StepSpec};
+use super::spec::StepSpec;
+use super::step::StepKernel;
 use crate::error::Result;
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;

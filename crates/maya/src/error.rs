@@ -300,6 +300,31 @@ pub enum Error {
         /// Its rest length (m).
         rest: f64,
     },
+    /// Per-body data with a row count that is not the number of bodies.
+    #[error("{op}: the world has {bodies} bod{}, but {what} has {got} row(s); give one row per body, in the order they were added", if *.bodies == 1 { "y" } else { "ies" })]
+    BodyCount {
+        /// The function that was called.
+        op: &'static str,
+        /// Which input (e.g. "pose").
+        what: &'static str,
+        /// The number of bodies in the world.
+        bodies: usize,
+        /// The number of rows given.
+        got: usize,
+    },
+    /// Bodies that overlap in an initial state deeper than the world's
+    /// tolerance: a penalty contact would push them apart violently.
+    #[error("initial state: body {body} overlaps {} by {depth:.3e} m (tolerance {tolerance:.3e} m); move them apart, or set `World::allow_initial_overlap` if you mean it", match .other { Some(o) => format!("body {o}"), None => "the ground".to_string() })]
+    InitialOverlap {
+        /// The first body.
+        body: usize,
+        /// The other body, or `None` for the ground.
+        other: Option<usize>,
+        /// The penetration depth (m).
+        depth: f64,
+        /// The largest depth accepted (m).
+        tolerance: f64,
+    },
 }
 
 /// "1 axis", "3 axes": for messages.
@@ -308,5 +333,25 @@ fn axes(n: usize) -> String {
         "1 axis".to_string()
     } else {
         format!("{n} axes")
+    }
+}
+
+/// Unwraps a result of this crate, panicking with the error's message at
+/// the caller's line: the panicking twin of each `try_` function is
+/// `try_….or_panic()` inside a `#[track_caller]` function, so the panic
+/// points at the user's code (a closure given to `unwrap_or_else` would
+/// point here instead).
+pub(crate) trait OrPanic<T> {
+    /// The value, or a panic with the error's message.
+    fn or_panic(self) -> T;
+}
+
+impl<T> OrPanic<T> for Result<T> {
+    #[track_caller]
+    fn or_panic(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
     }
 }

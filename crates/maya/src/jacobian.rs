@@ -5,6 +5,7 @@
 //! the Jacobian costs numel(y) sweeps of the tape recorded once; its shape
 //! is `y.shape ++ x.shape`, as `jax.jacrev` returns it.
 
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
@@ -41,7 +42,7 @@ impl TensorTape {
     /// [`TensorTape::try_jacobian`].
     #[track_caller]
     pub fn jacobian(&self, y: TVar<'_>, x: TVar<'_>) -> Tensor {
-        self.try_jacobian(y, x).unwrap_or_else(|e| panic!("{e}"))
+        self.try_jacobian(y, x).or_panic()
     }
 
     /// [`TensorTape::jacobian`], returning [`Error::ForeignHandle`] for a

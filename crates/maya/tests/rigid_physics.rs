@@ -82,42 +82,54 @@ fn ballistic_flight_matches_the_discrete_parabola() {
 
 #[test]
 fn dropped_box_comes_to_rest_without_drift_or_jitter() {
-    let mut w = World::new(1e-3);
-    w.set_ground(Ground::horizontal(0.0));
-    let b = w.add_body(Shape::rect(0.4, 0.2), 10.0); // 0.8 kg
-    let m = w.mass_properties()[b].mass;
-    let k = 2e4;
-    let material = Material {
-        stiffness: k,
-        damping: damping_for_restitution(0.2, k, m / 2.0),
-        friction: 0.5,
-    };
-    let t = TensorTape::new();
-    let params = w.params(&t, material);
-    // Dropped from 30 cm, tilted 0.2 rad and spinning slightly.
-    let mut s = w.state(&t, &[[0.0, 0.4, 0.2]], &[[0.0, 0.0, 0.5]]);
-    s = w.rollout(&s, &params, 3000).unwrap();
-    let (rest, _) = rows(&s);
-    let mut worst: f64 = 0.0;
-    for _ in 0..2000 {
-        s = w.step(&s, &params);
-        let (q, _) = rows(&s);
-        worst = (0..3).map(|j| (q[j] - rest[j]).abs()).fold(worst, f64::max);
+    // Under the default (softplus, w = 1 mm) and the exact (ReLU) penalty.
+    for penalty in [World::new(1.0).penalty, Penalty::Relu] {
+        let mut w = World::new(1e-3);
+        w.set_ground(Ground::horizontal(0.0));
+        w.penalty = penalty;
+        let b = w.add_body(Shape::rect(0.4, 0.2), 10.0); // 0.8 kg
+        let m = w.mass_properties()[b].mass;
+        let k = 2e4;
+        let material = Material {
+            stiffness: k,
+            damping: damping_for_restitution(0.2, k, m / 2.0),
+            friction: 0.5,
+        };
+        let t = TensorTape::new();
+        let params = w.params(&t, material);
+        // Dropped from 30 cm, tilted 0.2 rad and spinning slightly.
+        let mut s = w.state(&t, &[[0.0, 0.4, 0.2]], &[[0.0, 0.0, 0.5]]);
+        s = w.rollout(&s, &params, 3000).unwrap();
+        let (rest, _) = rows(&s);
+        let mut worst: f64 = 0.0;
+        for _ in 0..2000 {
+            s = w.step(&s, &params);
+            let (q, _) = rows(&s);
+            worst = (0..3).map(|j| (q[j] - rest[j]).abs()).fold(worst, f64::max);
+        }
+        // Tolerance: 1 µm (and 1 µrad) over the last 2 s; flat (θ ≡ 0 mod
+        // π/2) at the height where two vertices carry mg: k ψ(d) = mg/2, so
+        // y = h/2 − d with d = mg/(2k) (ReLU) or w ln(e^{mg/(2kw)} − 1)
+        // (softplus: negative when mg/2 < k w ln 2, a hover).
+        assert!(worst < 1e-6, "{penalty:?}: moved {worst:e} while resting");
+        let quarter = std::f64::consts::FRAC_PI_2;
+        assert!(
+            (rest[2] / quarter - (rest[2] / quarter).round()).abs() < 1e-6,
+            "{penalty:?}: θ = {}",
+            rest[2]
+        );
+        let psi = m * 9.81 / (2.0 * k);
+        let depth = match penalty {
+            Penalty::Relu => psi,
+            Penalty::Softplus { width } => width * ((psi / width).exp() - 1.0).ln(),
+        };
+        assert!(
+            (rest[1] - (0.1 - depth)).abs() < 1e-6,
+            "{penalty:?}: y = {}, want {}",
+            rest[1],
+            0.1 - depth
+        );
     }
-    // Tolerance: 1 µm (and 1 µrad) over the last 2 s; flat (θ ≡ 0 mod π/2)
-    // at the height where two vertices carry mg: y = h/2 − mg/(2k).
-    assert!(worst < 1e-6, "moved {worst:e} while resting");
-    let quarter = std::f64::consts::FRAC_PI_2;
-    assert!(
-        (rest[2] / quarter - (rest[2] / quarter).round()).abs() < 1e-6,
-        "θ = {}",
-        rest[2]
-    );
-    assert!(
-        (rest[1] - (0.1 - m * 9.81 / (2.0 * k))).abs() < 1e-6,
-        "y = {}",
-        rest[1]
-    );
 }
 
 /// Drops a 1 kg disc on stiff ReLU contact and returns (formula e, measured e).
@@ -126,6 +138,7 @@ fn bounce(e: f64) -> (f64, f64) {
     let c = damping_for_restitution(e, k, m);
     let mut w = World::new(1e-5);
     w.set_ground(Ground::horizontal(0.0));
+    w.penalty = Penalty::Relu;
     let r = 0.1;
     w.add_body(Shape::circle(r), m / (std::f64::consts::PI * r * r));
     let t = TensorTape::new();

@@ -3,6 +3,7 @@
 //! step kernel of [`physics`](crate::physics) under the chosen scheme.
 
 use super::springs::SpringNetwork;
+use crate::error::OrPanic;
 use crate::error::Result;
 use crate::geometry::HalfPlane;
 use crate::physics::{
@@ -80,7 +81,7 @@ impl<'t> ParticleSystem<'t> {
     /// Panics on a non-positive `dt` or mass; see [`Self::try_new`].
     #[track_caller]
     pub fn new(masses: TVar<'t>, dt: f64) -> ParticleSystem<'t> {
-        Self::try_new(masses, dt).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_new(masses, dt).or_panic()
     }
 
     /// [`Self::new`], returning [`Error::Parameter`](crate::Error::Parameter) for a non-positive or
@@ -105,8 +106,7 @@ impl<'t> ParticleSystem<'t> {
     /// parameters; see [`Self::try_with_force`].
     #[track_caller]
     pub fn with_force(self, element: impl Element, params: &[TVar<'t>]) -> ParticleSystem<'t> {
-        self.try_with_force(element, params)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_with_force(element, params).or_panic()
     }
 
     /// [`Self::with_force`], returning [`Error::ParamCount`](crate::Error::ParamCount)
@@ -217,7 +217,7 @@ impl<'t> ParticleSystem<'t> {
     /// see [`Self::try_step`].
     #[track_caller]
     pub fn step(&self, p: &TVar<'t>, v: &TVar<'t>) -> (TVar<'t>, TVar<'t>) {
-        self.try_step(p, v).unwrap_or_else(|e| panic!("{e}"))
+        self.try_step(p, v).or_panic()
     }
 
     /// [`Self::step`], returning an error for mismatched shapes, a bad mass

@@ -3,6 +3,7 @@
 
 use super::math::polygon_moments;
 use super::shape::Shape;
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 
 /// Mass (kg) and moment of inertia about the centroid (kg·m²) of a body.
@@ -32,7 +33,7 @@ pub struct MassProperties {
 /// ```
 #[track_caller]
 pub fn mass_properties(shape: &Shape, density: f64) -> MassProperties {
-    try_mass_properties(shape, density).unwrap_or_else(|e| panic!("{e}"))
+    try_mass_properties(shape, density).or_panic()
 }
 
 /// [`mass_properties`], returning an error for a bad density.

@@ -1,6 +1,7 @@
 //! [`HalfPlane`]: the one ground of maya, for particles (2D or 3D) and
 //! rigid bodies (2D) alike.
 
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 
 /// A solid half-plane {x : n·x ≤ h} with unit outward normal n; free space
@@ -72,7 +73,7 @@ impl HalfPlane {
     /// [`HalfPlane::try_new`].
     #[track_caller]
     pub fn new(normal: &[f64], height: f64) -> HalfPlane {
-        Self::try_new(normal, height).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_new(normal, height).or_panic()
     }
 
     /// [`HalfPlane::new`], returning [`Error::Parameter`] for a normal that
@@ -98,7 +99,7 @@ impl HalfPlane {
     /// length). Panics on bad input; see [`HalfPlane::try_through`].
     #[track_caller]
     pub fn through(normal: &[f64], point: &[f64]) -> HalfPlane {
-        Self::try_through(normal, point).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_through(normal, point).or_panic()
     }
 
     /// [`HalfPlane::through`], returning [`Error::Parameter`] naming the

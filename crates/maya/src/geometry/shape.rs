@@ -3,6 +3,7 @@
 //! centroid, so a body's pose (x, y, θ) is the pose of its centre of mass.
 
 use super::math::{cross, dot, sub};
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 
 /// The geometry of a rigid body, in the body frame with the centroid at the
@@ -56,7 +57,7 @@ impl Shape {
     /// and finite; see [`Shape::try_circle`].
     #[track_caller]
     pub fn circle(radius: f64) -> Shape {
-        Self::try_circle(radius).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_circle(radius).or_panic()
     }
 
     /// [`Shape::circle`], returning an error for a bad radius.
@@ -70,7 +71,7 @@ impl Shape {
     /// [`Shape::try_rect`].
     #[track_caller]
     pub fn rect(width: f64, height: f64) -> Shape {
-        Self::try_rect(width, height).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_rect(width, height).or_panic()
     }
 
     /// [`Shape::rect`], returning an error for a bad size.
@@ -86,7 +87,7 @@ impl Shape {
     /// [`Shape::try_polygon`].
     #[track_caller]
     pub fn polygon(vertices: &[[f64; 2]]) -> Shape {
-        Self::try_polygon(vertices).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_polygon(vertices).or_panic()
     }
 
     /// [`Shape::polygon`], returning [`Error::InvalidShape`] for fewer than

@@ -11,6 +11,7 @@
 //! its input, which sums it over the broadcast axes.
 
 use super::unary::Scale;
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::{Kernel, TVar};
 use crate::tensor::{broadcast_strides, cpu, for_each_index, Tensor};
@@ -129,22 +130,22 @@ impl<'t> TVar<'t> {
     /// a + b with broadcasting. Panics on shapes that do not broadcast.
     #[track_caller]
     pub fn add(&self, other: &TVar<'_>) -> TVar<'t> {
-        self.try_add(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_add(other).or_panic()
     }
     /// a − b with broadcasting.
     #[track_caller]
     pub fn sub(&self, other: &TVar<'_>) -> TVar<'t> {
-        self.try_sub(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_sub(other).or_panic()
     }
     /// a · b (elementwise) with broadcasting.
     #[track_caller]
     pub fn mul(&self, other: &TVar<'_>) -> TVar<'t> {
-        self.try_mul(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_mul(other).or_panic()
     }
     /// a / b (elementwise) with broadcasting.
     #[track_caller]
     pub fn div(&self, other: &TVar<'_>) -> TVar<'t> {
-        self.try_div(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_div(other).or_panic()
     }
 
     /// x · s for a scalar s: a plain `f64` or a one-element tape value.
@@ -159,7 +160,7 @@ impl<'t> TVar<'t> {
     /// ```
     #[track_caller]
     pub fn scalar_mul(&self, s: impl ScalarOperand<'t>) -> TVar<'t> {
-        self.try_scalar_mul(s).unwrap_or_else(|e| panic!("{e}"))
+        self.try_scalar_mul(s).or_panic()
     }
 
     /// [`TVar::scalar_mul`], returning an error if `s` is a tape value with

@@ -5,6 +5,7 @@
 //! y = x + scatter(src at idx); ∂y/∂x = 1, and src's gradient gathers the
 //! output gradient at the indices.
 
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::{Kernel, TVar};
 use crate::tensor::{cpu, Tensor};
@@ -96,8 +97,7 @@ impl<'t> TVar<'t> {
     /// Panics on an index out of range; see [`TVar::try_index_select`].
     #[track_caller]
     pub fn index_select(&self, axis: usize, indices: &[usize]) -> TVar<'t> {
-        self.try_index_select(axis, indices)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_index_select(axis, indices).or_panic()
     }
 
     /// [`TVar::index_select`], returning an error naming the bad index.
@@ -129,8 +129,7 @@ impl<'t> TVar<'t> {
     /// Panics on a bad index or shape; see [`TVar::try_index_add`].
     #[track_caller]
     pub fn index_add(&self, axis: usize, indices: &[usize], src: &TVar<'_>) -> TVar<'t> {
-        self.try_index_add(axis, indices, src)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_index_add(axis, indices, src).or_panic()
     }
 
     /// [`TVar::index_add`], returning an error naming the bad index or shape.
@@ -158,8 +157,7 @@ impl<'t> TVar<'t> {
     /// Panics on a bad index or shape; see [`TVar::try_scatter_add`].
     #[track_caller]
     pub fn scatter_add(&self, axis: usize, indices: &[usize], len: usize) -> TVar<'t> {
-        self.try_scatter_add(axis, indices, len)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_scatter_add(axis, indices, len).or_panic()
     }
 
     /// [`TVar::scatter_add`], returning an error naming the bad index or shape.
@@ -193,7 +191,7 @@ impl<'t> TVar<'t> {
     /// [`TVar::try_at`].
     #[track_caller]
     pub fn at(&self, index: &[usize]) -> TVar<'t> {
-        self.try_at(index).unwrap_or_else(|e| panic!("{e}"))
+        self.try_at(index).or_panic()
     }
 
     /// [`TVar::at`], returning [`Error::ElementIndex`] (naming the index and

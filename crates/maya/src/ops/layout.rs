@@ -4,6 +4,7 @@
 //! gradient back: transpose ↔ transpose, reshape ↔ reshape, slice ↔ add into
 //! the slice, concat ↔ slices. stack is reshape + concat.
 
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::{Kernel, TVar};
 use crate::tensor::{cpu, Tensor};
@@ -136,7 +137,7 @@ impl<'t> TVar<'t> {
     /// Panics for fewer than 2 axes; see [`TVar::try_transpose`].
     #[track_caller]
     pub fn transpose(&self) -> TVar<'t> {
-        self.try_transpose().unwrap_or_else(|e| panic!("{e}"))
+        self.try_transpose().or_panic()
     }
 
     /// [`TVar::transpose`], returning [`Error::Rank`] (naming the shape)
@@ -150,7 +151,7 @@ impl<'t> TVar<'t> {
     /// Panics on a count mismatch; see [`TVar::try_reshape`].
     #[track_caller]
     pub fn reshape(&self, shape: &[usize]) -> TVar<'t> {
-        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
+        self.try_reshape(shape).or_panic()
     }
 
     /// [`TVar::reshape`], returning an error naming both shapes.
@@ -170,8 +171,7 @@ impl<'t> TVar<'t> {
     /// Panics if the range or axis is out of bounds; see [`TVar::try_slice`].
     #[track_caller]
     pub fn slice(&self, axis: usize, range: std::ops::Range<usize>) -> TVar<'t> {
-        self.try_slice(axis, range)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_slice(axis, range).or_panic()
     }
 
     /// [`TVar::slice`], returning [`Error::Range`] (naming the range, axis
@@ -193,7 +193,7 @@ impl crate::TensorTape {
     /// Panics on mismatched shapes; see [`TensorTape::try_concat`](crate::TensorTape::try_concat).
     #[track_caller]
     pub fn concat<'t>(&'t self, xs: &[TVar<'t>], axis: usize) -> TVar<'t> {
-        self.try_concat(xs, axis).unwrap_or_else(|e| panic!("{e}"))
+        self.try_concat(xs, axis).or_panic()
     }
 
     /// [`TensorTape::concat`](crate::TensorTape::concat), returning an error naming the shapes.
@@ -212,7 +212,7 @@ impl crate::TensorTape {
     /// ```
     #[track_caller]
     pub fn stack<'t>(&'t self, xs: &[TVar<'t>], axis: usize) -> TVar<'t> {
-        self.try_stack(xs, axis).unwrap_or_else(|e| panic!("{e}"))
+        self.try_stack(xs, axis).or_panic()
     }
 
     /// [`TensorTape::stack`](crate::TensorTape::stack), returning an error

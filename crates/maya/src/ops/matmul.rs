@@ -3,6 +3,7 @@
 //! Adjoint: ∂L/∂A = ∂L/∂C Bᵀ, ∂L/∂B = Aᵀ ∂L/∂C, summed over batch axes an
 //! input was broadcast along. All products go through faer.
 
+use crate::error::OrPanic;
 use crate::error::Result;
 use crate::tape::{Kernel, TVar};
 use crate::tensor::{cpu, Tensor};
@@ -44,7 +45,7 @@ impl<'t> TVar<'t> {
     /// Panics on mismatched shapes; see [`TVar::try_matmul`].
     #[track_caller]
     pub fn matmul(&self, other: &TVar<'_>) -> TVar<'t> {
-        self.try_matmul(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_matmul(other).or_panic()
     }
 
     /// [`TVar::matmul`], returning an error naming both shapes.

@@ -3,6 +3,7 @@
 //! y = Σ x, ∂y/∂xᵢ = 1: the adjoint broadcasts the output gradient back.
 //! mean is composed from sum and a scale, so it needs no adjoint of its own.
 
+use crate::error::OrPanic;
 use crate::error::Result;
 use crate::tape::{Kernel, TVar};
 use crate::tensor::{check_axis, cpu, split_at_axis, Tensor};
@@ -88,8 +89,7 @@ impl<'t> TVar<'t> {
     /// Panics if the axis does not exist; see [`TVar::try_sum_axis`].
     #[track_caller]
     pub fn sum_axis(&self, axis: usize, keepdim: bool) -> TVar<'t> {
-        self.try_sum_axis(axis, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_sum_axis(axis, keepdim).or_panic()
     }
 
     /// [`TVar::sum_axis`], returning an error naming the axis and shape.
@@ -100,8 +100,7 @@ impl<'t> TVar<'t> {
     /// The mean over `axis`.
     #[track_caller]
     pub fn mean_axis(&self, axis: usize, keepdim: bool) -> TVar<'t> {
-        self.try_mean_axis(axis, keepdim)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_mean_axis(axis, keepdim).or_panic()
     }
 
     /// [`TVar::mean_axis`], returning an error naming the axis and shape.

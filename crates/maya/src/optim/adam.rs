@@ -6,6 +6,7 @@
 //! minimum to high precision needs γ < 1.
 
 use super::minimize::{check_gradients, check_learning_rate, check_unit_interval, Optimizer};
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -43,7 +44,7 @@ impl Adam {
     /// [`Adam::try_new`].
     #[track_caller]
     pub fn new(lr: f64) -> Adam {
-        Adam::try_new(lr).unwrap_or_else(|e| panic!("{e}"))
+        Adam::try_new(lr).or_panic()
     }
 
     /// [`Adam::new`], returning [`Error::Parameter`] (named "learning rate",

@@ -1,6 +1,7 @@
 //! The objective and optimiser traits, clipping, finiteness checks and the
 //! first-order driver.
 
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
@@ -49,8 +50,7 @@ pub trait Optimizer {
     /// [`Optimizer::try_step`], panicking with its error.
     #[track_caller]
     fn step(&mut self, params: &mut [Tensor], grads: &[Tensor]) {
-        self.try_step(params, grads)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_step(params, grads).or_panic()
     }
 }
 

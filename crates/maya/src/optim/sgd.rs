@@ -3,6 +3,7 @@
 //! u ← μ u + g;  θ ← θ − η u. With μ = 0 this is plain gradient descent.
 
 use super::minimize::{check_gradients, check_learning_rate, check_unit_interval, Optimizer};
+use crate::error::OrPanic;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -31,7 +32,7 @@ impl Sgd {
     /// [`Sgd::try_new`].
     #[track_caller]
     pub fn new(lr: f64) -> Sgd {
-        Sgd::try_new(lr).unwrap_or_else(|e| panic!("{e}"))
+        Sgd::try_new(lr).or_panic()
     }
 
     /// [`Sgd::new`], returning [`Error::Parameter`](crate::Error::Parameter)

@@ -1,6 +1,7 @@
 //! The state of a system of rigid bodies on a tape, and its differentiable
 //! parameters.
 
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::TVar;
 use crate::tensor::Tensor;
@@ -73,7 +74,7 @@ pub struct RigidParams<'t> {
 /// ```
 #[track_caller]
 pub fn wrench_at_points<'t>(pose: &TVar<'t>, points: &Tensor, force: &TVar<'t>) -> TVar<'t> {
-    try_wrench_at_points(pose, points, force).unwrap_or_else(|e| panic!("{e}"))
+    try_wrench_at_points(pose, points, force).or_panic()
 }
 
 /// [`wrench_at_points`], returning an error for mismatched shapes.

@@ -42,6 +42,7 @@ pub mod examples;
 mod model;
 #[cfg(test)]
 mod reference;
+mod state;
 mod world;
 
 pub use crate::geometry::{

@@ -2,6 +2,7 @@
 //! side.
 
 use super::tape::Var;
+use crate::error::OrPanic;
 use crate::error::Result;
 
 impl<'t> Var<'t> {
@@ -92,7 +93,7 @@ impl<'t> Var<'t> {
     /// Panics on handles from different tapes; see [`Var::try_max`].
     #[track_caller]
     pub fn max(self, other: Var<'t>) -> Var<'t> {
-        self.try_max(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_max(other).or_panic()
     }
     /// [`Var::max`], returning an error for a foreign handle.
     pub fn try_max(self, other: Var<'t>) -> Result<Var<'t>> {
@@ -106,7 +107,7 @@ impl<'t> Var<'t> {
     /// Panics on handles from different tapes; see [`Var::try_min`].
     #[track_caller]
     pub fn min(self, other: Var<'t>) -> Var<'t> {
-        self.try_min(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_min(other).or_panic()
     }
     /// [`Var::min`], returning an error for a foreign handle.
     pub fn try_min(self, other: Var<'t>) -> Result<Var<'t>> {
@@ -118,7 +119,7 @@ impl<'t> Var<'t> {
     /// y = aᵇ for two variables, ∂y/∂a = b aᵇ⁻¹, ∂y/∂b = aᵇ ln a.
     #[track_caller]
     pub fn pow(self, other: Var<'t>) -> Var<'t> {
-        self.try_pow(other).unwrap_or_else(|e| panic!("{e}"))
+        self.try_pow(other).or_panic()
     }
     /// [`Var::pow`], returning an error for a foreign handle.
     pub fn try_pow(self, other: Var<'t>) -> Result<Var<'t>> {

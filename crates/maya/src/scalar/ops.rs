@@ -1,6 +1,7 @@
 //! Arithmetic operators on [`Var`], with `f64` on either side.
 
 use super::tape::Var;
+use crate::error::OrPanic;
 use crate::error::Result;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -37,7 +38,7 @@ macro_rules! var_binop {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Var<'t>) -> Var<'t> {
-                self.$try(rhs).unwrap_or_else(|e| panic!("{e}"))
+                self.$try(rhs).or_panic()
             }
         }
         impl<'t> $tr<f64> for Var<'t> {

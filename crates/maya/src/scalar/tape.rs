@@ -6,6 +6,7 @@
 //! of a unary node (and both slots of a leaf) point at it with partial 0, so
 //! the sweep needs no branch.
 
+use crate::error::OrPanic;
 use crate::error::{Error, Pass, Result};
 use std::cell::{Cell, RefCell};
 use std::ops::Index;
@@ -174,7 +175,7 @@ impl Tape {
     /// Panics if `y` belongs to another tape; see [`Tape::try_grad`].
     #[track_caller]
     pub fn grad(&self, y: Var<'_>) -> Gradients {
-        self.try_grad(y).unwrap_or_else(|e| panic!("{e}"))
+        self.try_grad(y).or_panic()
     }
 
     /// [`Tape::grad`], returning an error for a foreign handle or, in checked
@@ -189,7 +190,7 @@ impl Tape {
     /// enough.
     #[track_caller]
     pub fn grad_into(&self, y: Var<'_>, out: &mut Gradients) {
-        self.try_grad_into(y, out).unwrap_or_else(|e| panic!("{e}"))
+        self.try_grad_into(y, out).or_panic()
     }
 
     /// [`Tape::grad_into`], returning errors as [`Tape::try_grad`] does.
@@ -300,7 +301,7 @@ impl Gradients {
     /// ```
     #[track_caller]
     pub fn wrt(&self, v: Var<'_>) -> f64 {
-        self.try_wrt(v).unwrap_or_else(|e| panic!("{e}"))
+        self.try_wrt(v).or_panic()
     }
 
     /// [`Gradients::wrt`], returning [`Error::ForeignHandle`] for a handle

@@ -11,6 +11,7 @@
 
 use super::kernel::Kernel;
 use super::tensor_tape::{TVar, TensorTape};
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -144,8 +145,7 @@ impl TensorTape {
     where
         F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + Send + 'static,
     {
-        self.try_checkpoint(inputs, segment)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_checkpoint(inputs, segment).or_panic()
     }
 
     /// [`TensorTape::checkpoint`], returning the segment's error (e.g.

@@ -1,6 +1,7 @@
 //! The reverse sweep over a [`TensorTape`].
 
 use super::tensor_tape::{Inner, Node, TVar, TensorTape};
+use crate::error::OrPanic;
 use crate::error::{Error, Pass, Result};
 use crate::tensor::Tensor;
 use std::ops::Index;
@@ -32,7 +33,7 @@ impl TensorGradients {
     /// ```
     #[track_caller]
     pub fn wrt(&self, v: &TVar<'_>) -> &Tensor {
-        self.try_wrt(v).unwrap_or_else(|e| panic!("{e}"))
+        self.try_wrt(v).or_panic()
     }
 
     /// [`TensorGradients::wrt`], returning [`Error::ForeignHandle`] for a
@@ -67,7 +68,7 @@ impl TensorTape {
     /// tape; see [`TensorTape::try_grad`].
     #[track_caller]
     pub fn grad(&self, loss: TVar<'_>) -> TensorGradients {
-        self.try_grad(loss).unwrap_or_else(|e| panic!("{e}"))
+        self.try_grad(loss).or_panic()
     }
 
     /// [`TensorTape::grad`], returning an error for a loss that is not one
@@ -112,8 +113,7 @@ impl TensorTape {
     /// Panics like [`TensorTape::grad`]; see [`TensorTape::try_grad_wrt`].
     #[track_caller]
     pub fn grad_wrt(&self, loss: TVar<'_>, wrt: &[TVar<'_>]) -> Vec<Tensor> {
-        self.try_grad_wrt(loss, wrt)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_grad_wrt(loss, wrt).or_panic()
     }
 
     /// [`TensorTape::grad_wrt`], returning the error instead.

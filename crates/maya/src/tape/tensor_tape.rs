@@ -1,6 +1,7 @@
 //! `TensorTape` and `TVar`: recording kernels and their values.
 
 use super::kernel::{Kernel, Recorded, RecordedKernel};
+use crate::error::OrPanic;
 use crate::error::{Error, Pass, Result};
 use crate::tensor::Tensor;
 use std::cell::{Cell, Ref, RefCell};
@@ -146,8 +147,7 @@ impl TensorTape {
     /// [`TensorTape::try_apply`].
     #[track_caller]
     pub fn apply(&self, kernel: impl Kernel, inputs: &[TVar<'_>]) -> Vec<TVar<'_>> {
-        self.try_apply(kernel, inputs)
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.try_apply(kernel, inputs).or_panic()
     }
 
     /// [`TensorTape::apply`], returning the kernel's error instead.

@@ -1,6 +1,7 @@
 //! The `Tensor` value type and its constructors.
 
 use super::shape::numel;
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 
 /// An f64 tensor: contiguous, row-major, with public `data` and `shape`.
@@ -28,7 +29,7 @@ impl Tensor {
     /// [`Tensor::try_from_data`].
     #[track_caller]
     pub fn from_data(data: Vec<f64>, shape: Vec<usize>) -> Tensor {
-        Self::try_from_data(data, shape).unwrap_or_else(|e| panic!("{e}"))
+        Self::try_from_data(data, shape).or_panic()
     }
 
     /// [`Tensor::from_data`], returning an error on a length mismatch.
@@ -151,7 +152,7 @@ impl Tensor {
     /// Panics if the tensor has more than one element; see [`Tensor::try_item`].
     #[track_caller]
     pub fn item(&self) -> f64 {
-        self.try_item().unwrap_or_else(|e| panic!("{e}"))
+        self.try_item().or_panic()
     }
 
     /// [`Tensor::item`], returning an error for a tensor of several elements.
@@ -193,7 +194,7 @@ impl Tensor {
     /// Panics on a count mismatch; see [`Tensor::try_reshape`].
     #[track_caller]
     pub fn reshape(&self, shape: &[usize]) -> Tensor {
-        self.try_reshape(shape).unwrap_or_else(|e| panic!("{e}"))
+        self.try_reshape(shape).or_panic()
     }
 
     /// [`Tensor::reshape`], returning an error on a count mismatch.

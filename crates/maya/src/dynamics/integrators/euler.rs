@@ -6,6 +6,7 @@
 //! axes).
 
 use super::constant::try_constant_step;
+use crate::error::OrPanic;
 use crate::error::Result;
 use crate::physics::Euler;
 use crate::tape::TVar;
@@ -38,7 +39,7 @@ pub fn reference<'t>(p: &TVar<'t>, v: &TVar<'t>, a: &TVar<'t>, dt: f64) -> (TVar
 /// ```
 #[track_caller]
 pub fn euler_step<'t>(p: &TVar<'t>, v: &TVar<'t>, a: &TVar<'t>, dt: f64) -> (TVar<'t>, TVar<'t>) {
-    try_euler_step(p, v, a, dt).unwrap_or_else(|e| panic!("{e}"))
+    try_euler_step(p, v, a, dt).or_panic()
 }
 
 /// [`euler_step`], returning an error for bad shapes or `dt`.

@@ -4,6 +4,7 @@
 //! Adjoint: ∂L/∂xᵢ = cᵢ·ḡy (summed over the axes where xᵢ was broadcast).
 
 use super::{accumulate_broadcast, expand};
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::{Kernel, TVar};
 use crate::tensor::Tensor;
@@ -74,7 +75,7 @@ impl Kernel for LinComb {
 /// [`try_lincomb`].
 #[track_caller]
 pub fn lincomb<'t>(xs: &[TVar<'t>], coeffs: &[f64]) -> TVar<'t> {
-    try_lincomb(xs, coeffs).unwrap_or_else(|e| panic!("{e}"))
+    try_lincomb(xs, coeffs).or_panic()
 }
 
 /// [`lincomb`], returning an error instead.

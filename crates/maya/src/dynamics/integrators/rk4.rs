@@ -13,6 +13,7 @@
 //! into [`lincomb`](super::lincomb) nodes.
 
 use super::{check_dt, constant::try_constant_step, lincomb::LinComb};
+use crate::error::OrPanic;
 use crate::error::Result;
 use crate::physics::Rk4;
 use crate::tape::TVar;
@@ -53,7 +54,7 @@ pub fn reference<'t>(p: &TVar<'t>, v: &TVar<'t>, a: &TVar<'t>, dt: f64) -> (TVar
 /// ```
 #[track_caller]
 pub fn rk4_step<'t>(p: &TVar<'t>, v: &TVar<'t>, a: &TVar<'t>, dt: f64) -> (TVar<'t>, TVar<'t>) {
-    try_rk4_step(p, v, a, dt).unwrap_or_else(|e| panic!("{e}"))
+    try_rk4_step(p, v, a, dt).or_panic()
 }
 
 /// [`rk4_step`], returning an error for bad shapes or `dt`.

@@ -6,6 +6,7 @@
 //! ∂L/∂p = ḡp, ∂L/∂v = u, ∂L/∂a = dt·u (summed over broadcast axes).
 
 use super::constant::try_constant_step;
+use crate::error::OrPanic;
 use crate::error::Result;
 use crate::physics::SemiImplicitEuler;
 use crate::tape::TVar;
@@ -44,7 +45,7 @@ pub fn semi_implicit_euler_step<'t>(
     a: &TVar<'t>,
     dt: f64,
 ) -> (TVar<'t>, TVar<'t>) {
-    try_semi_implicit_euler_step(p, v, a, dt).unwrap_or_else(|e| panic!("{e}"))
+    try_semi_implicit_euler_step(p, v, a, dt).or_panic()
 }
 
 /// [`semi_implicit_euler_step`], returning an error for bad shapes or `dt`.

@@ -3,6 +3,7 @@
 
 use super::triplets::Triplets;
 use super::{ImplicitProblem, NewtonOptions};
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
@@ -160,7 +161,7 @@ impl TensorTape {
         F: for<'s> Fn(&'s TensorTape, TVar<'s>, &[TVar<'s>]) -> Result<TVar<'s>> + Send + 'static,
     {
         self.try_solve_implicit_with(x0, theta, options, residual)
-            .unwrap_or_else(|e| panic!("{e}"))
+            .or_panic()
     }
 
     /// [`TensorTape::solve_implicit_with`], returning the error instead

@@ -48,6 +48,7 @@ pub use triplets::Triplets;
 
 use super::kernel::Kernel;
 use super::tensor_tape::{TVar, TensorTape};
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -216,7 +217,7 @@ impl TensorTape {
         options: &NewtonOptions,
     ) -> TVar<'t> {
         self.try_solve_implicit(problem, x0, theta, options)
-            .unwrap_or_else(|e| panic!("{e}"))
+            .or_panic()
     }
 
     /// [`TensorTape::solve_implicit`], returning the error instead:

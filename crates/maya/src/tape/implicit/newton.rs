@@ -5,6 +5,7 @@ use super::factorization::Factorization;
 use super::linear::SparseSolver;
 use super::triplets::Triplets;
 use super::ImplicitProblem;
+use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
@@ -117,8 +118,7 @@ pub fn newton_solve<P: ImplicitProblem>(
     options: &NewtonOptions,
     factor_at_solution: bool,
 ) -> NewtonSolution {
-    try_newton_solve(problem, x0, theta, options, factor_at_solution)
-        .unwrap_or_else(|e| panic!("{e}"))
+    try_newton_solve(problem, x0, theta, options, factor_at_solution).or_panic()
 }
 
 /// Solves r(x, θ) = 0 by Newton's method from `x0`.

@@ -22,7 +22,7 @@ enum Command {
     /// plots and data; without a name, list the demos.
     Demo(demo::DemoArgs),
     /// Run the benchmark workloads and print one JSON line per case, as
-    /// ../shared/peers/WORKLOADS.md specifies.
+    /// BENCHMARKS.md specifies.
     Bench(bench::BenchArgs),
 }
 

@@ -25,12 +25,11 @@ fn loss<'t>(end: &RigidState<'t>) -> maya::TVar<'t> {
     end.pose.at(&[2, 0]).add(&end.pose.at(&[1, 1]))
 }
 
-fn two_boxes(gap_x: f64) -> World {
+fn two_boxes() -> World {
     let mut w = World::new(1e-3);
     w.set_ground(Ground::horizontal(0.0));
     w.add_body(Shape::rect(1.0, 1.0), 1.0);
     w.add_body(Shape::rect(0.4, 0.4), 1.0);
-    let _ = gap_x;
     w
 }
 
@@ -42,7 +41,7 @@ const MATERIAL: Material = Material {
 
 #[test]
 fn a_box_inside_a_box_is_an_error_naming_both_and_the_depth() {
-    let w = two_boxes(0.0);
+    let w = two_boxes();
     let t = TensorTape::new();
     // The small box sits wholly inside the big one, both resting on the floor.
     let e = w
@@ -107,7 +106,7 @@ fn the_opt_out_runs_overlapping_bodies_and_resting_contact_is_accepted() {
 
 #[test]
 fn a_state_with_the_wrong_row_count_names_the_body_count() {
-    let w = two_boxes(0.0);
+    let w = two_boxes();
     let t = TensorTape::new();
     let e = w
         .try_state(&t, &[[0.0, 0.5, 0.0]], &[[0.0; 3]; 2])
@@ -148,7 +147,7 @@ fn panic_site(f: impl FnOnce()) -> (String, String, u32) {
 
 #[test]
 fn mass_from_density_with_the_wrong_count_is_an_error_and_panics_at_the_caller() {
-    let w = two_boxes(0.0);
+    let w = two_boxes();
     let t = TensorTape::new();
     let rho = t.var(Tensor::from_data(vec![1.0, 2.0, 3.0], vec![3]));
     let e = w.try_mass_from_density(&rho).unwrap_err();
@@ -251,12 +250,21 @@ fn panicking_twins_point_at_the_callers_line() {
         ("slice", Box::new(|| drop(x.slice(0, 2..1)))),
         ("stack", Box::new(|| drop(t.stack(&[x, x], 5)))),
         ("matmul", Box::new(|| drop(x.matmul(&x)))),
-        ("HalfPlane::new", Box::new(|| drop(Ground::new(&[0.0, 0.0], 0.0)))),
-        ("Adam::new", Box::new(|| drop(maya::optim::Adam::new(f64::NAN)))),
+        (
+            "HalfPlane::new",
+            Box::new(|| drop(Ground::new(&[0.0, 0.0], 0.0))),
+        ),
+        (
+            "Adam::new",
+            Box::new(|| drop(maya::optim::Adam::new(f64::NAN))),
+        ),
         ("World::new", Box::new(|| drop(World::new(-1.0)))),
     ];
     for (what, f) in cases {
         let (msg, file, line) = panic_site(f);
-        assert!(file.ends_with(here), "{what} panicked at {file}:{line}: {msg}");
+        assert!(
+            file.ends_with(here),
+            "{what} panicked at {file}:{line}: {msg}"
+        );
     }
 }

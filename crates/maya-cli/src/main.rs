@@ -45,8 +45,8 @@ fn main() -> ExitCode {
 
 /// Asks glibc's allocator to keep freed memory for reuse instead of handing
 /// it back to the kernel (and taking page faults to get it again at the
-/// next repetition): the allocator's form of WORKLOADS.md's "a system may
-/// reuse work buffers across repetitions". A no-op elsewhere.
+/// next repetition): the allocator's form of BENCHMARKS.md's rule that work
+/// buffers may be reused across repetitions. A no-op elsewhere.
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -1,5 +1,5 @@
-//! `maya bench`: the workloads of the peers' WORKLOADS.md, timed, printed as
-//! JSON lines (one per workload × size × mode).
+//! `maya bench`: the workloads of BENCHMARKS.md, timed, printed as JSON
+//! lines (one per workload × size × mode).
 
 mod mass_spring;
 mod matmul;
@@ -12,7 +12,7 @@ use clap::Args;
 use serde_json::{json, Map, Value};
 use std::time::Instant;
 
-/// Options shared with the peers' benchmark scripts.
+/// Which workloads, sizes and modes to time, and how often.
 #[derive(Args)]
 pub struct BenchArgs {
     /// Workload: all, W1..W4, or names (scalar-chain, particles, mass-spring, matmul, rigid-pile), comma-separated.

@@ -242,6 +242,25 @@ impl<'t> TVar<'t> {
         self.with_value(|v| v.item())
     }
 
+    /// Calls `f` with references to the values of `vars` (no copies);
+    /// [`Error::ForeignHandle`] naming `op` if they live on different
+    /// tapes.
+    pub(crate) fn with_values<R>(
+        vars: &[TVar<'_>],
+        op: &'static str,
+        f: impl FnOnce(&[&Tensor]) -> R,
+    ) -> Result<R> {
+        let Some(first) = vars.first() else {
+            return Ok(f(&[]));
+        };
+        if vars.iter().any(|v| !std::ptr::eq(v.tape, first.tape)) {
+            return Err(Error::ForeignHandle { op });
+        }
+        let inner = first.tape.inner.borrow();
+        let refs: Vec<&Tensor> = vars.iter().map(|v| &inner.values[v.idx]).collect();
+        Ok(f(&refs))
+    }
+
     /// Checks that `other` lives on the same tape.
     pub(crate) fn same_tape(&self, other: &TVar<'_>, op: &'static str) -> Result<()> {
         if std::ptr::eq(self.tape, other.tape) {

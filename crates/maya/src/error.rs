@@ -339,6 +339,24 @@ pub enum Error {
         /// ground and drag.
         mass: f64,
     },
+    /// A recording estimated to need more memory than the tape's budget
+    /// (see [`TensorTape::set_memory_budget`](crate::TensorTape::set_memory_budget)).
+    #[error("{}", memory_message(.steps, .record, .estimate, .budget, .segment, .segment_estimate))]
+    Memory {
+        /// Steps of the rollout.
+        steps: usize,
+        /// The recording asked for (e.g. "Record::All").
+        record: String,
+        /// Estimated bytes that recording holds.
+        estimate: u64,
+        /// The memory budget (bytes).
+        budget: u64,
+        /// A checkpoint segment (⌈√steps⌉) to suggest, if checkpointing
+        /// helps.
+        segment: Option<usize>,
+        /// Estimated bytes with that segment.
+        segment_estimate: u64,
+    },
 }
 
 /// The message of [`Error::Stability`].
@@ -367,6 +385,54 @@ fn stability_message(
          dt < {formula} = {bound:.3e} s{alone}; lower dt, the stiffness or the damping, \
          or use Integrator::BackwardEuler"
     )
+}
+
+/// The message of [`Error::Memory`].
+fn memory_message(
+    steps: &usize,
+    record: &str,
+    estimate: &u64,
+    budget: &u64,
+    segment: &Option<usize>,
+    segment_estimate: &u64,
+) -> String {
+    let instead = match *segment {
+        Some(s) => {
+            let fits = if segment_estimate > budget {
+                ", also over the budget"
+            } else {
+                ""
+            };
+            format!(
+                "use Record::Checkpointed {{ segment: Some({s}) }} (about {}{fits}), ",
+                bytes(*segment_estimate)
+            )
+        }
+        None => String::new(),
+    };
+    format!(
+        "recording {steps} steps of this rollout ({record}) needs about {}, over the memory \
+         budget of {}; {instead}Record::Last if no gradient is needed (it then records \
+         nothing), or raise the budget with TensorTape::set_memory_budget (or the \
+         MAYA_MEMORY_BUDGET environment variable, in bytes)",
+        bytes(*estimate),
+        bytes(*budget)
+    )
+}
+
+/// "12.3 GiB", "39.0 MiB", "512 B": for messages.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut x = n as f64 / 1024.0;
+    let mut unit = 0;
+    while x >= 1024.0 && unit + 1 < UNITS.len() {
+        x /= 1024.0;
+        unit += 1;
+    }
+    format!("{x:.1} {}", UNITS[unit])
 }
 
 /// "1 axis", "3 axes": for messages.

@@ -36,6 +36,8 @@ pub(super) struct Inner {
 pub struct TensorTape {
     pub(super) inner: RefCell<Inner>,
     pub(super) checked: Cell<bool>,
+    /// The memory budget of recordings (bytes); `None`: the default.
+    pub(super) memory_budget: Cell<Option<u64>>,
     /// A process-unique identity, carried by the gradient tables this tape
     /// computes so that they can tell a foreign handle.
     pub(super) id: u64,
@@ -47,6 +49,7 @@ impl Default for TensorTape {
         TensorTape {
             inner: RefCell::default(),
             checked: Cell::new(false),
+            memory_budget: Cell::new(None),
             id: NEXT.fetch_add(1, Ordering::Relaxed),
         }
     }

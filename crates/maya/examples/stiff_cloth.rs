@@ -1,8 +1,8 @@
 //! A stiff cloth: a sheet of springs 100× stiffer than the cloth demo's
 //! (k = 3·10⁴ N/m) at a 10× larger step (dt = 0.05 s). Semi-implicit Euler
-//! is unstable there (it needs dt < 2/√(k/m)); backward Euler solves each
-//! step by Newton and differentiates it by the implicit function theorem.
-//! Prints the explicit failure, then backward Euler's cost per step,
+//! is unstable there (it needs dt < 2/√(k/m)), so its step refuses to run;
+//! backward Euler solves each step by Newton and differentiates it by the
+//! implicit function theorem. Prints the explicit refusal, then backward Euler's cost per step,
 //! forward and with the gradient of the sag with respect to every spring.
 //! The top row is pinned by resetting it after each step, as the cloth
 //! demo does; at this step that lets the sheet sag about 0.1 m lower than

@@ -325,6 +325,139 @@ pub enum Error {
         /// The largest depth accepted (m).
         tolerance: f64,
     },
+    /// A parameter value (a stiffness, a damping, a drag, a rest length, a
+    /// gravity component) that is non-finite or out of range, named with
+    /// where it sits (e.g. "stiffness of spring 4").
+    #[error("{name} = {value} is invalid: {reason}")]
+    ParameterValue {
+        /// What the value is, and where (e.g. "ground stiffness",
+        /// "damping of spring 4 in environment 1").
+        name: String,
+        /// The value given.
+        value: f64,
+        /// What it must satisfy.
+        reason: &'static str,
+    },
+    /// An explicit time step past the stability bound of a stiff or damped
+    /// force of a particle system: a spring, the ground, drag.
+    #[error("{}", stability_message(.element, .scheme, .dt, .bound, .formula, .stiffness_bound, .stiffness, .damping, .mass))]
+    Stability {
+        /// The force and where it acts (e.g. "spring 12 between particles
+        /// 3 and 4").
+        element: String,
+        /// The integrator (e.g. "semi-implicit Euler").
+        scheme: &'static str,
+        /// The time step given (s).
+        dt: f64,
+        /// The largest stable time step with stiffness and damping (s).
+        bound: f64,
+        /// How `bound` is computed (e.g. "(√(c² + 4km) − c)/k").
+        formula: String,
+        /// The bound of the stiffness alone (s; infinite without one).
+        stiffness_bound: f64,
+        /// The stiffness k (N/m; 0 for drag).
+        stiffness: f64,
+        /// The damping c (kg/s).
+        damping: f64,
+        /// The mass m it acts on (kg): the effective mass
+        /// m_a·m_b/(m_a + m_b) of a spring, the lightest particle's for the
+        /// ground and drag.
+        mass: f64,
+    },
+    /// A recording estimated to need more memory than the tape's budget
+    /// (see [`TensorTape::set_memory_budget`](crate::TensorTape::set_memory_budget)).
+    #[error("{}", memory_message(.steps, .record, .estimate, .budget, .segment, .segment_estimate))]
+    Memory {
+        /// Steps of the rollout.
+        steps: usize,
+        /// The recording asked for (e.g. "Record::All").
+        record: String,
+        /// Estimated bytes that recording holds.
+        estimate: u64,
+        /// The memory budget (bytes).
+        budget: u64,
+        /// A checkpoint segment (⌈√steps⌉) to suggest, if checkpointing
+        /// helps.
+        segment: Option<usize>,
+        /// Estimated bytes with that segment.
+        segment_estimate: u64,
+    },
+}
+
+/// The message of [`Error::Stability`].
+#[allow(clippy::too_many_arguments)]
+fn stability_message(
+    element: &str,
+    scheme: &str,
+    dt: &f64,
+    bound: &f64,
+    formula: &str,
+    stiffness_bound: &f64,
+    stiffness: &f64,
+    damping: &f64,
+    mass: &f64,
+) -> String {
+    let (dt, bound, stiffness_bound) = (*dt, *bound, *stiffness_bound);
+    let (stiffness, damping, mass) = (*stiffness, *damping, *mass);
+    let alone = if stiffness > 0.0 && damping > 0.0 && stiffness_bound > bound {
+        format!(" ({stiffness_bound:.3e} s for the stiffness alone)")
+    } else {
+        String::new()
+    };
+    format!(
+        "dt = {dt} is too large for {element} under {scheme}: with stiffness k = {stiffness}, \
+         damping c = {damping} and mass m = {mass} explicit integration needs \
+         dt < {formula} = {bound:.3e} s{alone}; lower dt, the stiffness or the damping, \
+         or use Integrator::BackwardEuler"
+    )
+}
+
+/// The message of [`Error::Memory`].
+fn memory_message(
+    steps: &usize,
+    record: &str,
+    estimate: &u64,
+    budget: &u64,
+    segment: &Option<usize>,
+    segment_estimate: &u64,
+) -> String {
+    let instead = match *segment {
+        Some(s) => {
+            let fits = if segment_estimate > budget {
+                ", also over the budget"
+            } else {
+                ""
+            };
+            format!(
+                "use Record::Checkpointed {{ segment: Some({s}) }} (about {}{fits}), ",
+                bytes(*segment_estimate)
+            )
+        }
+        None => String::new(),
+    };
+    format!(
+        "recording {steps} steps of this rollout ({record}) needs about {}, over the memory \
+         budget of {}; {instead}Record::Last if no gradient is needed (it then records \
+         nothing), or raise the budget with TensorTape::set_memory_budget (or the \
+         MAYA_MEMORY_BUDGET environment variable, in bytes)",
+        bytes(*estimate),
+        bytes(*budget)
+    )
+}
+
+/// "12.3 GiB", "39.0 MiB", "512 B": for messages.
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut x = n as f64 / 1024.0;
+    let mut unit = 0;
+    while x >= 1024.0 && unit + 1 < UNITS.len() {
+        x /= 1024.0;
+        unit += 1;
+    }
+    format!("{x:.1} {}", UNITS[unit])
 }
 
 /// "1 axis", "3 axes": for messages.

@@ -10,6 +10,7 @@
 // one node or component index, as the equations do.
 #![allow(clippy::needless_range_loop)]
 
+mod checks;
 mod integrators;
 mod particles;
 mod springs;

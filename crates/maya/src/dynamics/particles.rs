@@ -2,14 +2,15 @@
 //! masses, the built-in forces and any [`Element`]s, stepped by the one
 //! step kernel of [`physics`](crate::physics) under the chosen scheme.
 
+use super::checks::{check_builtins, Builtins};
 use super::springs::SpringNetwork;
 use crate::error::OrPanic;
 use crate::error::Result;
 use crate::geometry::HalfPlane;
 use crate::physics::{
     check_masses, check_param_count, rollout, BuiltinForces, DynElement, Element, Euler, Explicit,
-    Implicit, MassModel, Model, Record, Rk4, SemiImplicitEuler, StepSpec, Stepper, Trajectory,
-    VelocityVerlet,
+    Implicit, MassModel, Model, Record, Rk4, SemiImplicitEuler, StabilityLimit, StepSpec, Stepper,
+    Trajectory, VelocityVerlet,
 };
 use crate::tape::{NewtonOptions, TVar};
 use std::sync::Arc;
@@ -198,6 +199,53 @@ impl<'t> ParticleSystem<'t> {
         xs
     }
 
+    /// The stability bound of the integrator (`None` for backward Euler,
+    /// which is unconditionally stable).
+    pub fn stability_limit(&self) -> Option<StabilityLimit> {
+        let dt = self.dt;
+        match self.integrator {
+            Integrator::SemiImplicitEuler => Some(StabilityLimit::semi_implicit_euler(dt)),
+            Integrator::Euler => Some(StabilityLimit::euler(dt)),
+            Integrator::VelocityVerlet => Some(StabilityLimit::velocity_verlet(dt)),
+            Integrator::Rk4 => Some(StabilityLimit::rk4(dt)),
+            Integrator::BackwardEuler => None,
+        }
+    }
+
+    /// The checks of a step or a rollout's start: every parameter value
+    /// (gravity finite; drag, ground stiffness and the springs' stiffness,
+    /// rest length and damping finite and ≥ 0, as
+    /// [`Error::ParameterValue`](crate::Error::ParameterValue)) and, under
+    /// an explicit integrator, the stability bounds of the springs, the
+    /// drag and the ground ([`Error::Stability`](crate::Error::Stability)).
+    fn check_values(&self) -> Result<()> {
+        let limit = self.stability_limit();
+        let vars = self.inputs_after_state();
+        crate::tape::TVar::with_values(&vars, "ParticleSystem", |x| {
+            let (masses, mut rest) = (x[0], &x[1..]);
+            let mut next = |on: bool| {
+                on.then(|| {
+                    let (first, others) = rest.split_first().expect("a parameter per force");
+                    rest = others;
+                    *first
+                })
+            };
+            let builtins = Builtins {
+                gravity: next(self.gravity.is_some()),
+                drag: next(self.drag.is_some()),
+                ground: next(self.ground.is_some()),
+            };
+            let n = masses.shape.last().copied().unwrap_or(0);
+            check_builtins(&builtins, masses, n, limit.as_ref())?;
+            for (e, params) in &self.elements {
+                let (mine, others) = rest.split_at(params.len());
+                e.check_values(mine, masses, limit.as_ref())?;
+                rest = others;
+            }
+            Ok(())
+        })?
+    }
+
     fn spec(&self) -> StepSpec<BuiltinForces> {
         StepSpec {
             model: MassModel::Particle,
@@ -221,7 +269,10 @@ impl<'t> ParticleSystem<'t> {
     }
 
     /// [`Self::step`], returning an error for mismatched shapes, a bad mass
-    /// or a foreign handle.
+    /// or a foreign handle, a non-finite or negative parameter
+    /// ([`Error::ParameterValue`](crate::Error::ParameterValue)), or a time
+    /// step past the explicit integrator's stability bound for a spring,
+    /// the ground or drag ([`Error::Stability`](crate::Error::Stability)).
     pub fn try_step(&self, p: &TVar<'t>, v: &TVar<'t>) -> Result<(TVar<'t>, TVar<'t>)> {
         let (stepper, rest) = self.stepper(&())?;
         let mut xs = vec![*p, *v];
@@ -237,7 +288,7 @@ impl<'t> ParticleSystem<'t> {
     ///
     /// Errors with [`Error::NonFinite`](crate::Error::NonFinite) (naming
     /// the particle and the step t ≥ 1 whose state first went non-finite),
-    /// or for bad shapes.
+    /// for bad shapes, and before stepping as [`Self::try_step`] does.
     ///
     /// ```
     /// use maya::dynamics::ParticleSystem;
@@ -307,6 +358,7 @@ impl<'t> Model<'t> for ParticleSystem<'t> {
     type Params = ();
 
     fn stepper(&self, _params: &()) -> Result<(Arc<dyn Stepper>, Vec<TVar<'t>>)> {
+        self.check_values()?;
         let spec = self.spec();
         let stepper: Arc<dyn Stepper> = match self.integrator {
             Integrator::SemiImplicitEuler => Arc::new(Explicit::<_, SemiImplicitEuler>::new(spec)),

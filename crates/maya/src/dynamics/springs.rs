@@ -21,8 +21,9 @@
 //! K = k[(1 − L/l)·I + (L/l³)·d dᵀ] + c/r·[d wᵀ + (w·d)·I − 2(w·d)·d dᵀ/r]
 //! and in w, C = c·d dᵀ/r; the potential is ½k(l − L)² (undamped springs).
 
+use super::checks::{check_entries, env, envs, in_env};
 use crate::error::{Error, Result};
-use crate::physics::{Element, NodeGrads, Nodes, Triplets};
+use crate::physics::{Element, NodeGrads, Nodes, StabilityLimit, Triplets};
 use crate::tensor::Tensor;
 
 /// The topology of a spring network: spring s joins particles `a[s]` and
@@ -215,6 +216,56 @@ impl Element for SpringNetwork {
                 rhs: vec![n],
                 hint: "the spring network was built for another number of particles",
             });
+        }
+        Ok(())
+    }
+
+    /// Stiffness, rest length and damping finite and ≥ 0; under an
+    /// explicit scheme each spring within its stability bound on its
+    /// effective mass m_a·m_b/(m_a + m_b) (a necessary condition for the
+    /// network, see [`StabilityLimit`]).
+    fn check_values(
+        &self,
+        params: &[&Tensor],
+        masses: &Tensor,
+        limit: Option<&StabilityLimit>,
+    ) -> Result<()> {
+        let s = self.len();
+        let what = ["stiffness", "rest length", "damping"];
+        for (x, what) in params.iter().zip(what) {
+            check_entries(x, s, true, |i| format!("{what} of spring {i}"))?;
+        }
+        let Some(limit) = limit else {
+            return Ok(());
+        };
+        let mut counts: Vec<Option<usize>> = params.iter().map(|x| envs(x, s)).collect();
+        counts.push(envs(masses, self.n));
+        let Some(counts) = counts.into_iter().collect::<Option<Vec<usize>>>() else {
+            return Ok(()); // shapes the step reports
+        };
+        let batch = counts.iter().copied().max().unwrap_or(1);
+        if counts.iter().any(|&x| x != 1 && x != batch) {
+            return Ok(());
+        }
+        for b in 0..batch {
+            let (k, m) = (env(params[0], s, b), env(masses, self.n, b));
+            let c = params.get(2).map(|c| env(c, s, b));
+            for sp in 0..s {
+                let (ia, ib) = (self.a[sp], self.b[sp]);
+                let (ma, mb) = (m[ia], m[ib]);
+                let damping = c.map_or(0.0, |c| c[sp]);
+                limit.check(
+                    || {
+                        format!(
+                            "spring {sp} between particles {ia} and {ib}{} (effective mass m_a·m_b/(m_a + m_b))",
+                            in_env(batch > 1, b)
+                        )
+                    },
+                    k[sp],
+                    damping,
+                    ma * mb / (ma + mb),
+                )?;
+            }
         }
         Ok(())
     }

@@ -10,7 +10,9 @@
 //! ([`Element::jacobian`]) and, for their line search, a potential
 //! ([`Element::potential`]).
 
+use super::stability::StabilityLimit;
 use crate::error::{Error, Result};
+use crate::tensor::Tensor;
 use std::any::Any;
 
 /// The nodes an element acts on: one environment, or (for a local element)
@@ -132,6 +134,24 @@ pub trait Element: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Checks the parameters' values when a step or a rollout starts
+    /// (once per rollout): a non-finite or out-of-range value is an
+    /// [`Error::ParameterValue`] naming it; with `limit` (an explicit
+    /// scheme) a stiffness or damping past the scheme's stability bound on
+    /// `masses` (`[N]` or `[B, N]`) is an [`Error::Stability`] naming the
+    /// element. `params` are as given to the model (per-environment shape,
+    /// or with a leading `[B]`); the step rejects other shapes afterwards,
+    /// so they may be skipped here. Default: nothing to check.
+    fn check_values(
+        &self,
+        params: &[&Tensor],
+        masses: &Tensor,
+        limit: Option<&StabilityLimit>,
+    ) -> Result<()> {
+        let _ = (params, masses, limit);
+        Ok(())
+    }
+
     /// Adds the force on each node into `f` (`len × dim`).
     fn force(&self, nodes: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<Self::Saved>;
 
@@ -187,6 +207,12 @@ pub(crate) trait DynElement: Send + Sync {
     fn param_shapes(&self, n: usize, spatial: usize) -> Vec<Vec<usize>>;
     fn is_local(&self) -> bool;
     fn check(&self, n: usize, dim: usize) -> Result<()>;
+    fn check_values(
+        &self,
+        params: &[&Tensor],
+        masses: &Tensor,
+        limit: Option<&StabilityLimit>,
+    ) -> Result<()>;
     fn force(
         &self,
         nodes: &Nodes,
@@ -226,6 +252,14 @@ impl<E: Element> DynElement for E {
     }
     fn check(&self, n: usize, dim: usize) -> Result<()> {
         Element::check(self, n, dim)
+    }
+    fn check_values(
+        &self,
+        params: &[&Tensor],
+        masses: &Tensor,
+        limit: Option<&StabilityLimit>,
+    ) -> Result<()> {
+        Element::check_values(self, params, masses, limit)
     }
     fn force(
         &self,

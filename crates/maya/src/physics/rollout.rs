@@ -4,6 +4,7 @@
 //! and the step.
 
 use super::layout::{all_finite, check_state, MassModel};
+use super::memory::{segment_len, Footprint};
 use super::stepper::Stepper;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
@@ -63,7 +64,11 @@ pub trait Model<'t> {
 /// Runs `steps` steps of `model` from `state0 = (q₀, v₀)` and records them
 /// as `record` says. Errors with [`Error::NonFinite`] (naming the node and
 /// the step t whose state first went non-finite; a message that the time
-/// step is the likely cause), or with the first error of a step.
+/// step is the likely cause), or with the first error of a step; before
+/// running, with the model's checks (parameter values, stability bounds)
+/// and with [`Error::Memory`] if the recording is estimated
+/// ([`recording_bytes`]) over the tape's
+/// [memory budget](TensorTape::set_memory_budget).
 ///
 /// ```
 /// use maya::dynamics::ParticleSystem;
@@ -90,6 +95,37 @@ pub fn rollout<'t, M: Model<'t>>(
     rollout_from(model, state0, 0, params, steps, record)
 }
 
+/// The bytes a [`rollout`] of `steps` steps recorded as `record` is
+/// estimated to hold on its tape (what is checked against the tape's
+/// [memory budget](TensorTape::set_memory_budget); see `physics/memory.rs`
+/// for what it counts and how it was measured). Runs the model's checks,
+/// no step.
+///
+/// ```
+/// use maya::dynamics::ParticleSystem;
+/// use maya::physics::{recording_bytes, Record};
+/// use maya::{Tensor, TensorTape};
+/// let t = TensorTape::new();
+/// let sys = ParticleSystem::new(t.constant(Tensor::ones(&[1000])), 1e-3);
+/// let (p0, v0) = (t.constant(Tensor::zeros(&[1000, 3])), t.var(Tensor::ones(&[1000, 3])));
+/// let all = recording_bytes(&sys, (p0, v0), &(), 10_000, Record::All).unwrap();
+/// // 10⁴ steps × 2 states × 24 kB ≈ 480 MB, plus headers.
+/// assert!(all > 480_000_000 && all < 490_000_000);
+/// let seg = Record::Checkpointed { segment: None };
+/// assert!(recording_bytes(&sys, (p0, v0), &(), 10_000, seg).unwrap() < all / 40);
+/// ```
+pub fn recording_bytes<'t, M: Model<'t>>(
+    model: &M,
+    state0: (TVar<'t>, TVar<'t>),
+    params: &M::Params,
+    steps: usize,
+    record: Record,
+) -> Result<u64> {
+    let (stepper, rest) = model.stepper(params)?;
+    let (q0, v0) = state0;
+    Ok(Footprint::new(stepper.as_ref(), &q0, &v0, &rest).estimate(steps, record))
+}
+
 /// [`rollout`] from a state numbered `first_step` (errors name steps from
 /// there).
 pub(crate) fn rollout_from<'t, M: Model<'t>>(
@@ -105,6 +141,7 @@ pub(crate) fn rollout_from<'t, M: Model<'t>>(
     q0.same_tape(&v0, "rollout")?;
     q0.with_value(|q| v0.with_value(|v| check_state(q, v, stepper.model(), first_step)))?;
     let tape = q0.tape();
+    Footprint::new(stepper.as_ref(), &q0, &v0, &rest).check(tape, steps, record)?;
     let mut traj = Trajectory {
         positions: vec![q0],
         velocities: vec![v0],
@@ -121,9 +158,7 @@ pub(crate) fn rollout_from<'t, M: Model<'t>>(
         )?,
         Record::Last => run_steps(tape, &stepper, (q0, v0), &rest, first_step, steps, None)?,
         Record::Checkpointed { segment } => {
-            let seg = segment
-                .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
-                .max(1);
+            let seg = segment_len(segment, steps);
             let (mut q, mut v) = (q0, v0);
             let mut start = first_step;
             while start < first_step + steps {

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 /// Nodes per chunk of a parallel step (fixed, so sums do not depend on the
 /// thread count).
-const CHUNK: usize = 2048;
+pub(crate) const CHUNK: usize = 2048;
 /// A step runs chunks in parallel from this many state entries (B·N·D).
 const PAR_MIN: usize = 1 << 13;
 /// What the step keeps for its adjoint, per chunk: each element's saved

@@ -5,7 +5,7 @@ use super::layout::{check_masses, MassModel};
 use super::local::LocalForces;
 use super::scheme::Scheme;
 use super::spec::StepSpec;
-use super::step::StepKernel;
+use super::step::{StepKernel, CHUNK};
 use crate::error::Result;
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
@@ -35,6 +35,21 @@ pub trait Stepper: Send + Sync {
 
     /// Runs one step off the tape into `q1`, `v1` (overwritten).
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()>;
+
+    /// Estimated bytes a recorded step keeps for its adjoint besides its
+    /// outputs, for a state of shape `state` and inputs `rest` after it
+    /// (see `physics/memory.rs`).
+    fn saved_bytes(&self, state: &[usize], rest: &[TVar<'_>]) -> u64;
+}
+
+/// (environments, nodes per environment, coordinates per node) of a state
+/// shape `[N, D]` or `[B, N, D]`.
+fn envs_nodes_coords(state: &[usize]) -> (usize, usize, usize) {
+    match *state {
+        [n, d] => (1, n, d),
+        [b, n, d] => (b, n, d),
+        _ => (1, 0, 0),
+    }
 }
 
 /// Checks the masses (and inertias) among a rollout's inputs once.
@@ -98,6 +113,31 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
         let none = vec![false; inputs.len()];
         kernel.step_into(inputs, &none, q1, v1).map(|_| ())
     }
+
+    /// One-stage schemes: per chunk of nodes its saved list (the
+    /// elements' boxed states) and, when the masses need a gradient, the
+    /// net force. Multi-stage schemes save nothing (they recompute).
+    fn saved_bytes(&self, state: &[usize], rest: &[TVar<'_>]) -> u64 {
+        if S::TABLEAU.stages() > 1 {
+            return 0;
+        }
+        let (b, n, d) = envs_nodes_coords(state);
+        let masses = match self.spec.model {
+            MassModel::Particle => &rest[..1.min(rest.len())],
+            MassModel::Rigid => &rest[..2.min(rest.len())],
+        };
+        let force = if masses.iter().any(TVar::requires_grad) {
+            8 * (b * n * d) as u64
+        } else {
+            0
+        };
+        let chunks = if self.spec.all_local() {
+            b * n.div_ceil(CHUNK)
+        } else {
+            b
+        };
+        force + (chunks * (64 + 16 * self.spec.elements.len())) as u64
+    }
 }
 
 /// The backward-Euler step as a [`Stepper`].
@@ -142,4 +182,21 @@ impl<L: LocalForces + Clone> Stepper for Implicit<L> {
         };
         kernel.step_into(inputs, false, q1, v1).map(|_| ())
     }
+
+    /// The factorisation of each environment's Jacobian (see
+    /// [`factor_bytes`]).
+    fn saved_bytes(&self, state: &[usize], _rest: &[TVar<'_>]) -> u64 {
+        let (b, n, d) = envs_nodes_coords(state);
+        b as u64 * factor_bytes(n * d)
+    }
+}
+
+/// Estimated bytes of a sparse factorisation of an n × n Jacobian of a
+/// model whose nodes interact with a few neighbours (a cloth, a chain):
+/// 50·n·log₂n, fitted to spring sheets of 8², 16² and 32² particles (45 to
+/// 52 bytes per coordinate and log₂n: the factor's fill grows like
+/// n·log n under a fill-reducing order on a 2D grid).
+fn factor_bytes(n: usize) -> u64 {
+    let n = n as f64;
+    (50.0 * n * n.max(2.0).log2()) as u64
 }

@@ -1,6 +1,7 @@
 //! The tensor tape: `TensorTape`, `TVar`, the `Kernel` trait, the reverse
 //! sweep, checkpointing and implicit (Newton-solved) nodes.
 
+mod budget;
 mod checkpoint;
 pub mod implicit;
 mod kernel;

@@ -37,6 +37,8 @@ pub(super) struct Inner {
 pub struct TensorTape {
     pub(super) inner: RefCell<Inner>,
     pub(super) checked: Cell<bool>,
+    /// The memory budget of recordings (bytes); `None`: the default.
+    pub(super) memory_budget: Cell<Option<u64>>,
     /// A process-unique identity, carried by the gradient tables this tape
     /// computes so that they can tell a foreign handle.
     pub(super) id: u64,
@@ -48,6 +50,7 @@ impl Default for TensorTape {
         TensorTape {
             inner: RefCell::default(),
             checked: Cell::new(false),
+            memory_budget: Cell::new(None),
             id: NEXT.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -240,6 +243,25 @@ impl<'t> TVar<'t> {
     #[track_caller]
     pub fn item(&self) -> f64 {
         self.with_value(|v| v.item())
+    }
+
+    /// Calls `f` with references to the values of `vars` (no copies);
+    /// [`Error::ForeignHandle`] naming `op` if they live on different
+    /// tapes.
+    pub(crate) fn with_values<R>(
+        vars: &[TVar<'_>],
+        op: &'static str,
+        f: impl FnOnce(&[&Tensor]) -> R,
+    ) -> Result<R> {
+        let Some(first) = vars.first() else {
+            return Ok(f(&[]));
+        };
+        if vars.iter().any(|v| !std::ptr::eq(v.tape, first.tape)) {
+            return Err(Error::ForeignHandle { op });
+        }
+        let inner = first.tape.inner.borrow();
+        let refs: Vec<&Tensor> = vars.iter().map(|v| &inner.values[v.idx]).collect();
+        Ok(f(&refs))
     }
 
     /// Checks that `other` lives on the same tape.

@@ -382,6 +382,45 @@ pub enum Error {
         /// Estimated bytes with that segment.
         segment_estimate: u64,
     },
+    /// A finite-element mesh that cannot be simulated: a corner index past
+    /// the vertex count, a repeated corner, a malformed mesh file.
+    #[error("mesh: {reason}")]
+    Mesh {
+        /// What is wrong and where (element, vertex, line).
+        reason: String,
+    },
+    /// A rest triangle with zero, negative (clockwise) or tiny area.
+    #[error("element {element} is degenerate in its rest shape: area {area:e} (corners {corners:?}); triangles must be counter-clockwise with area above {min_area:e}")]
+    DegenerateElement {
+        /// The element (triangle index).
+        element: usize,
+        /// Its signed rest area.
+        area: f64,
+        /// Its three vertices.
+        corners: [usize; 3],
+        /// The smallest area accepted (relative to the mesh size).
+        min_area: f64,
+    },
+    /// An element turned inside out: det F ≤ 0.
+    #[error("element {element} (corners {corners:?}) is inverted{}: det F = {det:e}; lower the time step or the load, or step implicitly (Integrator::BackwardEuler keeps det F > 0)", step_suffix(.step))]
+    InvertedElement {
+        /// The element (triangle index).
+        element: usize,
+        /// Its three vertices.
+        corners: [usize; 3],
+        /// The time step at which it inverted (`None` outside a rollout).
+        step: Option<usize>,
+        /// det F.
+        det: f64,
+    },
+}
+
+/// " at step 12", or nothing.
+fn step_suffix(step: &Option<usize>) -> String {
+    match step {
+        Some(s) => format!(" at step {s}"),
+        None => String::new(),
+    }
 }
 
 /// The message of [`Error::Stability`].

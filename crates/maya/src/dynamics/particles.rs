@@ -73,6 +73,7 @@ pub struct ParticleSystem<'t> {
     dt: f64,
     integrator: Integrator,
     newton: NewtonOptions,
+    fixed: Option<Arc<Vec<bool>>>,
 }
 
 impl<'t> ParticleSystem<'t> {
@@ -99,6 +100,7 @@ impl<'t> ParticleSystem<'t> {
             dt,
             integrator: Integrator::default(),
             newton: NewtonOptions::default(),
+            fixed: None,
         })
     }
 
@@ -155,6 +157,52 @@ impl<'t> ParticleSystem<'t> {
         let mut params = vec![k, rest];
         params.extend(damping);
         self.with_force(network.damped(damped), &params)
+    }
+
+    /// Fixes the particles `nodes` (Dirichlet boundary conditions): no
+    /// force moves them — their inverse mass is 0 under every scheme — so
+    /// each keeps its velocity: a clamped particle (velocity 0) stays
+    /// where it is, one given a velocity moves with it (prescribed
+    /// motion). Forces on the free particles still depend on where the
+    /// fixed ones are, and gradients flow through them. Panics on an index
+    /// past the particle count; see [`Self::try_with_fixed`].
+    ///
+    /// ```
+    /// use maya::dynamics::ParticleSystem;
+    /// use maya::{Tensor, TensorTape};
+    /// let t = TensorTape::new();
+    /// let sys = ParticleSystem::new(t.constant(Tensor::ones(&[2])), 0.01)
+    ///     .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])))
+    ///     .with_fixed(&[0]);
+    /// let p0 = t.constant(Tensor::zeros(&[2, 2]));
+    /// let v0 = t.constant(Tensor::zeros(&[2, 2]));
+    /// let (p, _) = sys.rollout_final(&p0, &v0, 10).unwrap();
+    /// let p = p.value().data;
+    /// assert_eq!(&p[..2], &[0.0, 0.0]); // the fixed particle did not fall
+    /// assert!(p[3] < 0.0); // the free one did
+    /// ```
+    #[track_caller]
+    pub fn with_fixed(self, nodes: &[usize]) -> ParticleSystem<'t> {
+        self.try_with_fixed(nodes).or_panic()
+    }
+
+    /// [`Self::with_fixed`], returning [`Error::Index`](crate::Error::Index)
+    /// for a particle index past the particle count.
+    pub fn try_with_fixed(mut self, nodes: &[usize]) -> Result<ParticleSystem<'t>> {
+        let n = self.masses.with_value(|m| m.shape.last().copied().unwrap_or(0));
+        let mut fixed = vec![false; n];
+        for &i in nodes {
+            if i >= n {
+                return Err(crate::Error::Index {
+                    op: "ParticleSystem::with_fixed",
+                    index: i,
+                    len: n,
+                });
+            }
+            fixed[i] = true;
+        }
+        self.fixed = Some(Arc::new(fixed));
+        Ok(self)
     }
 
     /// Chooses the integrator (default: semi-implicit Euler).
@@ -258,6 +306,7 @@ impl<'t> ParticleSystem<'t> {
             dt: self.dt,
             inv_mass: None,
             check_masses: true,
+            fixed: self.fixed.clone(),
         }
     }
 

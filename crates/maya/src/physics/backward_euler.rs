@@ -15,6 +15,14 @@
 //! λᵀ∂F/∂θ, so no new derivative is written. Newton's iterations are never
 //! unrolled.
 //!
+//! A fixed node j (`StepSpec::fixed`) has no force term: r_j = m(x_j −
+//! q_j − dt·v_j)/dt², so it moves at its velocity. Its Jacobian row is
+//! the mass alone and its column is dropped from the other rows (Newton
+//! starts at q + dt·v, where the fixed rows already hold, so dx_j = 0 and
+//! the dropped column never acts): the matrix stays symmetric. The
+//! adjoint puts the dropped coupling back: λ_j = (ḡ_j − (Cᵀλ)_j)·dt²/m_j
+//! with C = ∂r_free/∂x_j, from the forces' own adjoints.
+//!
 //! Stable for any dt (it is L-stable): a stiff cloth that explodes under an
 //! explicit scheme steps through. A solve that does not converge, a
 //! singular Jacobian or a failed line search is [`Error::Solve`] naming the
@@ -103,8 +111,10 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let (q, v, v1) = self.states(theta, x);
         self.forces(theta, x, &v1, r)?;
         let dt2 = self.spec.dt * self.spec.dt;
+        let d = self.lay.dim;
         for j in 0..x.len() {
-            r[j] = self.mass(theta, j) * (x[j] - q[j] - self.spec.dt * v[j]) / dt2 - r[j];
+            let f = if self.spec.is_fixed(j / d) { 0.0 } else { r[j] };
+            r[j] = self.mass(theta, j) * (x[j] - q[j] - self.spec.dt * v[j]) / dt2 - f;
         }
         Ok(())
     }
@@ -122,6 +132,9 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let env = spec.local.unpack(lay.spatial, &params[..n_local]);
         let mut block = vec![0.0; d * d];
         for i in 0..nodes.len() {
+            if spec.is_fixed(i) {
+                continue;
+            }
             block.iter_mut().for_each(|b| *b = 0.0);
             spec.local.jacobian_node(
                 &env,
@@ -139,10 +152,21 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
             }
         }
         let mut rest = &params[n_local..];
+        let mut coupled = Triplets::new();
         for (e, np) in &spec.elements {
             let (mine, others) = rest.split_at(*np);
-            e.jacobian(&nodes, mine, 1.0 / dt, jac)?;
+            match spec.fixed {
+                None => e.jacobian(&nodes, mine, 1.0 / dt, jac)?,
+                Some(_) => e.jacobian(&nodes, mine, 1.0 / dt, &mut coupled)?,
+            }
             rest = others;
+        }
+        // Fixed rows hold no force, and their columns are dropped (see the
+        // module's doc).
+        for (r, c, value) in coupled.iter() {
+            if !spec.is_fixed(r / d) && !spec.is_fixed(c / d) {
+                jac.push(r, c, value);
+            }
         }
         Ok(())
     }
@@ -164,6 +188,18 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let n_local = spec.n_local_params(lay);
         let first = lay.model.first_param();
         let needs_mass = needs_grad[2..first].iter().any(|&b| b);
+        // Fixed rows hold no force: the forces' adjoints see w without them.
+        let mut w = w.to_vec();
+        let w_fixed: Vec<f64> = (0..x.len())
+            .map(|j| {
+                if spec.is_fixed(j / d) {
+                    std::mem::take(&mut w[j])
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let w_forces = &w[..];
         // The forces' adjoints with ḡF = w: A_v = wᵀ∂F/∂v', A_m, A_θ.
         let mut grads = ChunkGrads::new(lay, c, true);
         let (mut a_q, mut a_v) = (vec![0.0; x.len()], vec![0.0; x.len()]);
@@ -175,7 +211,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
             d,
             lay.spatial,
             (x, &v1, nodes.mass),
-            w,
+            w_forces,
             (&mut a_q, &mut a_v, &mut grads.mass),
             &mut acc,
         );
@@ -191,7 +227,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
             &nodes,
             &params[n_local..],
             n_local,
-            w,
+            w_forces,
             &mut a_q,
             &mut a_v,
             &mut grads,
@@ -203,6 +239,14 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         grads.inertia.iter_mut().for_each(|g| *g = -*g);
         grads.params.iter_mut().flatten().for_each(|g| *g = -*g);
         let dt2 = dt * dt;
+        // A fixed coordinate's multiplier with the dropped coupling put
+        // back: w_j += (Cᵀ λ)_j·dt²/m_j, (Cᵀλ)_j = −(a_q + a_v/dt)_j.
+        let mut w = w;
+        for j in 0..x.len() {
+            if spec.is_fixed(j / d) {
+                w[j] = w_fixed[j] + (a_q[j] + a_v[j] / dt) * dt2 / self.mass(theta, j);
+            }
+        }
         for j in 0..x.len() {
             let (i, k) = (j / d, j % d);
             let m = self.mass(theta, j);

@@ -28,6 +28,10 @@ pub(crate) struct StepSpec<L> {
     pub inv_mass: Option<Arc<Vec<f64>>>,
     /// Whether forward checks the masses (a rollout checks them once).
     pub check_masses: bool,
+    /// Fixed (kinematic) nodes, per node of one environment: no force
+    /// moves them (their inverse mass is 0), so they keep their velocity —
+    /// zero for a clamped node. `None`: every node is free.
+    pub fixed: Option<Arc<Vec<bool>>>,
 }
 
 impl<L: LocalForces> StepSpec<L> {
@@ -74,18 +78,36 @@ impl<L: LocalForces> StepSpec<L> {
         self.elements.iter().all(|(e, _)| e.is_local())
     }
 
-    /// (1/m, 1/I) per node, shaped like the masses.
+    /// (1/m, 1/I) per node, shaped like the masses; 0 for fixed nodes.
     pub(crate) fn inverse_masses(&self, inputs: &[&Tensor]) -> (Cow<'_, [f64]>, Vec<f64>) {
-        let inv = |m: &Tensor| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>();
         let inv_m = match &self.inv_mass {
             Some(cached) if cached.len() == inputs[2].numel() => Cow::Borrowed(&cached[..]),
-            _ => Cow::Owned(inv(inputs[2])),
+            _ => Cow::Owned(self.inverse(inputs[2])),
         };
         let inv_i = match self.model {
-            MassModel::Rigid => inv(inputs[3]),
+            MassModel::Rigid => self.inverse(inputs[3]),
             MassModel::Particle => Vec::new(),
         };
         (inv_m, inv_i)
+    }
+
+    /// 1/m per entry of `m` (`[N]` or `[B, N]`), 0 where the node is fixed.
+    pub(crate) fn inverse(&self, m: &Tensor) -> Vec<f64> {
+        let mut inv: Vec<f64> = m.data.iter().map(|m| 1.0 / m).collect();
+        if let Some(fixed) = &self.fixed {
+            for (w, &f) in inv.iter_mut().zip(fixed.iter().cycle()) {
+                if f {
+                    *w = 0.0;
+                }
+            }
+        }
+        inv
+    }
+
+    /// Whether node `i` (of an environment) is fixed.
+    #[inline]
+    pub(crate) fn is_fixed(&self, i: usize) -> bool {
+        self.fixed.as_ref().is_some_and(|f| f[i])
     }
 }
 

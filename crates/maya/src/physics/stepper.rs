@@ -83,7 +83,7 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
 
     fn prepared(&self, rest: &[TVar<'_>]) -> Result<Arc<dyn Stepper>> {
         check_rest_masses(self.spec.model, rest)?;
-        let inv = rest[0].with_value(|m| m.data.iter().map(|m| 1.0 / m).collect::<Vec<f64>>());
+        let inv = rest[0].with_value(|m| self.spec.inverse(m));
         let spec = StepSpec {
             model: self.spec.model,
             local: self.spec.local.clone(),
@@ -91,6 +91,7 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
             dt: self.spec.dt,
             inv_mass: Some(Arc::new(inv)),
             check_masses: false,
+            fixed: self.spec.fixed.clone(),
         };
         Ok(Arc::new(Explicit::<L, S>::new(spec)))
     }

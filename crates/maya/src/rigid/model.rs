@@ -203,6 +203,7 @@ impl World {
             dt: self.dt,
             inv_mass: None,
             check_masses: false,
+            fixed: None,
         };
         (Arc::new(Explicit::<_, SemiImplicitEuler>::new(spec)), rest)
     }

@@ -205,6 +205,12 @@ impl<'t> ParticleSystem<'t> {
         Ok(self)
     }
 
+    /// Adds a given force per particle, `load` of shape `[N, D]` (N) —
+    /// [`NodalLoad`](crate::physics::NodalLoad) as an element.
+    pub fn with_load(self, load: TVar<'t>) -> ParticleSystem<'t> {
+        self.with_force(crate::physics::NodalLoad::particles(), &[load])
+    }
+
     /// Chooses the integrator (default: semi-implicit Euler).
     pub fn with_integrator(mut self, integrator: Integrator) -> ParticleSystem<'t> {
         self.integrator = integrator;

@@ -342,8 +342,21 @@ impl<L: LocalForces> BackwardEulerStep<L> {
             let problem = self.problem(&lay, b, inputs);
             let r = lay.coords(problem.chunk());
             let (q, v) = (&inputs[0].data[r.clone()], &inputs[1].data[r.clone()]);
-            // The explicit prediction q + dt·v starts Newton.
-            let x0: Vec<f64> = q.iter().zip(v).map(|(q, v)| q + dt * v).collect();
+            // The explicit prediction q + dt·v starts Newton, or, if it
+            // turns an element inside out, q itself (fixed nodes still at
+            // q + dt·v, where their rows hold).
+            let mut x0: Vec<f64> = q.iter().zip(v).map(|(q, v)| q + dt * v).collect();
+            let mut scratch = vec![0.0; x0.len()];
+            if let Err(Error::InvertedElement { .. }) =
+                problem.residual(&x0, inputs, &mut scratch)
+            {
+                let d = lay.dim;
+                for (j, x) in x0.iter_mut().enumerate() {
+                    if !self.spec.is_fixed(j / d) {
+                        *x = q[j];
+                    }
+                }
+            }
             let sol = try_newton_solve(&problem, &x0, inputs, &self.options, factor)?;
             for (j, &x) in sol.x.iter().enumerate() {
                 q1.data[r.start + j] = x;

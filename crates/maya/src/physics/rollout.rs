@@ -281,9 +281,21 @@ fn blame_dt(e: Error, model: MassModel) -> Error {
     }
 }
 
-/// Fills in the step of a solver error raised inside a step.
+/// Fills in the step of a solver error or an inverted element raised
+/// inside a step.
 fn at_step(e: Error, step: usize) -> Error {
     match e {
+        Error::InvertedElement {
+            element,
+            corners,
+            step: None,
+            det,
+        } => Error::InvertedElement {
+            element,
+            corners,
+            step: Some(step),
+            det,
+        },
         Error::Solve {
             solver,
             iters,

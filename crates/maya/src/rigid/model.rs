@@ -9,53 +9,12 @@ use super::world::World;
 use crate::contact::PenaltyContact;
 use crate::error::{Error, Result};
 use crate::physics::{
-    check_masses, BuiltinForces, DynElement, Element, Explicit, MassModel, Model, NodeGrads, Nodes,
+    check_masses, BuiltinForces, DynElement, Explicit, MassModel, Model, NodalLoad,
     SemiImplicitEuler, StepSpec, Stepper,
 };
 use crate::tape::TVar;
 use crate::tensor::Tensor;
 use std::sync::Arc;
-
-/// An external wrench (fx, fy, τ) on each body, held over the step:
-/// F += W. Parameter `[B, 3]`; adjoint ∂L/∂W += ḡF.
-struct ExternalWrench;
-
-impl Element for ExternalWrench {
-    type Saved = ();
-
-    fn name(&self) -> &'static str {
-        "wrench"
-    }
-
-    fn param_names(&self) -> &'static [&'static str] {
-        &["wrench"]
-    }
-
-    fn param_shapes(&self, n: usize, spatial: usize) -> Vec<Vec<usize>> {
-        vec![vec![n, spatial + 1]]
-    }
-
-    fn force(&self, _s: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
-        for (f, w) in f.iter_mut().zip(params[0]) {
-            *f += w;
-        }
-        Ok(())
-    }
-
-    fn vjp(
-        &self,
-        _: &(),
-        _s: &Nodes,
-        _p: &[&[f64]],
-        grad_f: &[f64],
-        g: &mut NodeGrads,
-    ) -> Result<()> {
-        for (acc, gf) in g.params[0].iter_mut().zip(grad_f) {
-            *acc += gf;
-        }
-        Ok(())
-    }
-}
 
 /// An [`Error::Shape`] naming what a rigid-step input must be.
 fn shape_error(x: &Tensor, want: Vec<usize>, hint: &'static str) -> Error {
@@ -190,7 +149,7 @@ impl World {
             vec![(Arc::new(self.contact_element()), 1)];
         let mut rest = vec![params.mass, params.inertia, gravity, params.material];
         if let Some(w) = params.wrench {
-            elements.push((Arc::new(ExternalWrench), 1));
+            elements.push((Arc::new(NodalLoad::rigid()), 1));
             rest.push(w);
         }
         let spec = StepSpec {

@@ -302,13 +302,22 @@ impl<P: ImplicitProblem> Newton<'_, P> {
             .filter(|(e, slope)| e.is_finite() && *slope < 0.0);
         let (mut trial, mut r_trial) = (vec![0.0; self.x.len()], vec![0.0; self.x.len()]);
         let mut alpha = 1.0;
-        let mut non_finite = false;
+        let (mut non_finite, mut inverted) = (false, false);
         for _ in 0..=self.options.max_backtracks {
             for ((t, x), d) in trial.iter_mut().zip(&self.x).zip(d) {
                 *t = x + alpha * d;
             }
             r_trial.iter_mut().for_each(|v| *v = 0.0);
-            self.problem.residual(&trial, self.theta, &mut r_trial)?;
+            match self.problem.residual(&trial, self.theta, &mut r_trial) {
+                // Outside the domain (an element turned inside out): step
+                // back, as from a non-finite residual.
+                Err(Error::InvertedElement { .. }) => {
+                    inverted = true;
+                    alpha *= 0.5;
+                    continue;
+                }
+                other => other?,
+            }
             if r_trial.iter().all(|v| v.is_finite()) {
                 let by_residual =
                     0.5 * dot(&r_trial, &r_trial) <= (1.0 - 2.0 * c * alpha) * half_r2;
@@ -328,11 +337,16 @@ impl<P: ImplicitProblem> Newton<'_, P> {
         }
         Err(self.fail(format!(
             "the line search found no decrease of the merit along the Newton step at iteration {} \
-             in {} halvings{}; if max|r| is at its rounding floor, raise atol",
+             in {} halvings{}{}; if max|r| is at its rounding floor, raise atol",
             self.iters,
             self.options.max_backtracks,
             if non_finite {
                 " (some trial residuals were not finite)"
+            } else {
+                ""
+            },
+            if inverted {
+                " (some trial points inverted an element)"
             } else {
                 ""
             }

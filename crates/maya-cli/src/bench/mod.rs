@@ -1,6 +1,7 @@
 //! `maya bench`: the workloads of BENCHMARKS.md, timed, printed as JSON
 //! lines (one per workload × size × mode).
 
+mod fem_explicit;
 mod mass_spring;
 mod matmul;
 mod particles;
@@ -15,7 +16,7 @@ use std::time::Instant;
 /// Which workloads, sizes and modes to time, and how often.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Workload: all, W1..W4, or names (scalar-chain, particles, mass-spring, matmul, rigid-pile), comma-separated.
+    /// Workload: all, W1..W5, R1, or names (scalar-chain, particles, mass-spring, matmul, rigid-pile, fem-explicit), comma-separated.
     #[arg(long, default_value = "all")]
     workload: String,
     /// One size (K, N or n); default: every size of the spec.
@@ -52,6 +53,7 @@ fn workloads() -> Vec<Workload> {
         mass_spring::workload(),
         matmul::workload(),
         rigid_pile::workload(),
+        fem_explicit::workload(),
     ]
 }
 

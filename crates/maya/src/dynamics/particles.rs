@@ -273,7 +273,12 @@ impl<'t> ParticleSystem<'t> {
     /// an explicit integrator, the stability bounds of the springs, the
     /// drag and the ground ([`Error::Stability`](crate::Error::Stability)).
     fn check_values(&self) -> Result<()> {
-        let limit = self.stability_limit();
+        self.check_values_under(self.stability_limit())
+    }
+
+    /// [`Self::check_values`] with the stability bound `limit` (`None`:
+    /// none, as for implicit schemes and static solves).
+    fn check_values_under(&self, limit: Option<StabilityLimit>) -> Result<()> {
         let vars = self.inputs_after_state();
         crate::tape::TVar::with_values(&vars, "ParticleSystem", |x| {
             let (masses, mut rest) = (x[0], &x[1..]);
@@ -335,6 +340,49 @@ impl<'t> ParticleSystem<'t> {
         p.same_tape(v, "ParticleSystem::step")?;
         let out = stepper.record(p.tape(), &xs, 0)?;
         Ok((out[0], out[1]))
+    }
+
+    /// The static equilibrium: positions x with zero net force on every
+    /// free particle (F(x, v = 0) = 0), the fixed ones held where `p`
+    /// puts them (prescribed positions); `p`'s free entries start Newton.
+    /// One tape node, differentiated by the implicit function theorem
+    /// (one transposed solve with the converged factorisation), so
+    /// gradients reach the loads, the force parameters, the prescribed
+    /// positions — and, for a soft body, its material field and rest
+    /// shape. Uses the Newton options of
+    /// [`Self::with_newton_options`]; every force needs a Jacobian.
+    ///
+    /// Errors: [`Error::Solve`](crate::Error::Solve) when Newton does not
+    /// converge (a floating body has no unique equilibrium: fix some
+    /// particles), and the checks of [`Self::try_step`] (without the
+    /// stability bound).
+    ///
+    /// ```
+    /// use maya::dynamics::{ParticleSystem, SpringNetwork};
+    /// use maya::{Tensor, TensorTape};
+    /// let t = TensorTape::new();
+    /// // Two springs in series along a line from a fixed particle, pulled by 2 N.
+    /// let k = t.var(Tensor::from_data(vec![100.0, 300.0], vec![2]));
+    /// let p = t.constant(Tensor::from_data(vec![0.0, 1.0, 2.0], vec![3, 1]));
+    /// let load = t.constant(Tensor::from_data(vec![0.0, 0.0, 2.0], vec![3, 1]));
+    /// let sys = ParticleSystem::new(t.constant(Tensor::ones(&[3])), 0.01)
+    ///     .with_springs(SpringNetwork::new(3, vec![(0, 1), (1, 2)]).unwrap(), k, t.constant(Tensor::ones(&[2])), None)
+    ///     .with_load(load)
+    ///     .with_fixed(&[0]);
+    /// let x = sys.equilibrium(&p).unwrap();
+    /// // Stretches 2/100 and 2/300: the end at 2 + 2/100 + 2/300.
+    /// let end = x.at(&[2, 0]);
+    /// assert!((end.item() - (2.0 + 0.02 + 2.0 / 300.0)).abs() < 1e-12);
+    /// // ∂end/∂k₀ = −2/k₀².
+    /// assert!((t.grad(end).wrt(&k).data[0] + 2.0 / 1e4).abs() < 1e-12);
+    /// ```
+    pub fn equilibrium(&self, p: &TVar<'t>) -> Result<TVar<'t>> {
+        self.check_values_under(None)?;
+        let v = p.tape().constant(crate::tensor::Tensor::zeros(&p.shape()));
+        let mut xs = vec![*p, v];
+        xs.extend(self.inputs_after_state());
+        let out = crate::physics::record_equilibrium(self.spec(), self.newton.clone(), p.tape(), &xs)?;
+        Ok(out[0])
     }
 
     /// Runs `steps` steps from `(p0, v0)` and returns every state, each a

@@ -45,6 +45,9 @@ struct EnvProblem<L> {
     env: usize,
     /// Whether every force has a potential: J is then symmetric.
     symmetric: bool,
+    /// A quasi-static solve: no inertia on the free nodes and no
+    /// velocities in the forces (see [`BackwardEulerStep::quasi_static`]).
+    quasi_static: bool,
 }
 
 impl<L: LocalForces> EnvProblem<L> {
@@ -53,6 +56,16 @@ impl<L: LocalForces> EnvProblem<L> {
             b: self.env,
             lo: 0,
             hi: self.lay.n,
+        }
+    }
+
+    /// The inertia weight of coordinate j in the residual: its mass, or
+    /// 0 for a free node of a quasi-static solve.
+    fn inertia(&self, theta: &[&Tensor], j: usize) -> f64 {
+        if self.quasi_static && !self.spec.is_fixed(j / self.lay.dim) {
+            0.0
+        } else {
+            self.mass(theta, j)
         }
     }
 
@@ -67,13 +80,27 @@ impl<L: LocalForces> EnvProblem<L> {
         }
     }
 
-    /// (q, v) of the step's start and v' = (x − q)/dt.
+    /// (q, v) of the step's start and v' = (x − q)/dt (0 in a
+    /// quasi-static solve).
     fn states<'a>(&self, theta: &[&'a Tensor], x: &[f64]) -> (&'a [f64], &'a [f64], Vec<f64>) {
         let r = self.lay.coords(self.chunk());
         let (q, v) = (&theta[0].data[r.clone()], &theta[1].data[r]);
         let dt = self.spec.dt;
-        let v1 = x.iter().zip(q).map(|(x, q)| (x - q) / dt).collect();
+        let v1 = if self.quasi_static {
+            vec![0.0; x.len()]
+        } else {
+            x.iter().zip(q).map(|(x, q)| (x - q) / dt).collect()
+        };
         (q, v, v1)
+    }
+
+    /// ∂v'/∂x: 1/dt, or 0 in a quasi-static solve.
+    fn s_v(&self) -> f64 {
+        if self.quasi_static {
+            0.0
+        } else {
+            1.0 / self.spec.dt
+        }
     }
 
     /// F(x, v') into `f`, with every element's saved state.
@@ -104,7 +131,11 @@ impl<L: LocalForces> EnvProblem<L> {
 
 impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
     fn name(&self) -> &'static str {
-        "backward Euler"
+        if self.quasi_static {
+            "static equilibrium"
+        } else {
+            "backward Euler"
+        }
     }
 
     fn residual(&self, x: &[f64], theta: &[&Tensor], r: &mut [f64]) -> Result<()> {
@@ -114,7 +145,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let d = self.lay.dim;
         for j in 0..x.len() {
             let f = if self.spec.is_fixed(j / d) { 0.0 } else { r[j] };
-            r[j] = self.mass(theta, j) * (x[j] - q[j] - self.spec.dt * v[j]) / dt2 - f;
+            r[j] = self.inertia(theta, j) * (x[j] - q[j] - self.spec.dt * v[j]) / dt2 - f;
         }
         Ok(())
     }
@@ -124,7 +155,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let (_, _, v1) = self.states(theta, x);
         let (dt, d) = (spec.dt, lay.dim);
         for j in 0..x.len() {
-            jac.push(j, j, self.mass(theta, j) / (dt * dt));
+            jac.push(j, j, self.inertia(theta, j) / (dt * dt));
         }
         let nodes = lay.nodes(theta, x, &v1, self.chunk());
         let params = lay.env_params(theta, self.env);
@@ -142,7 +173,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
                 lay.spatial,
                 &x[i * d..(i + 1) * d],
                 nodes.mass[i],
-                1.0 / dt,
+                self.s_v(),
                 &mut block,
             )?;
             for r in 0..d {
@@ -156,8 +187,8 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         for (e, np) in &spec.elements {
             let (mine, others) = rest.split_at(*np);
             match spec.fixed {
-                None => e.jacobian(&nodes, mine, 1.0 / dt, jac)?,
-                Some(_) => e.jacobian(&nodes, mine, 1.0 / dt, &mut coupled)?,
+                None => e.jacobian(&nodes, mine, self.s_v(), jac)?,
+                Some(_) => e.jacobian(&nodes, mine, self.s_v(), &mut coupled)?,
             }
             rest = others;
         }
@@ -244,14 +275,18 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let mut w = w;
         for j in 0..x.len() {
             if spec.is_fixed(j / d) {
-                w[j] = w_fixed[j] + (a_q[j] + a_v[j] / dt) * dt2 / self.mass(theta, j);
+                w[j] = w_fixed[j] + (a_q[j] + a_v[j] * self.s_v()) * dt2 / self.mass(theta, j);
             }
         }
         for j in 0..x.len() {
             let (i, k) = (j / d, j % d);
-            let m = self.mass(theta, j);
-            // ∂r/∂M = (x − q − dt v)/dt².
-            let gm = w[j] * (x[j] - q[j] - dt * v[j]) / dt2;
+            let m = self.inertia(theta, j);
+            // ∂r/∂M = (x − q − dt v)/dt² where inertia acts.
+            let gm = if m == 0.0 {
+                0.0
+            } else {
+                w[j] * (x[j] - q[j] - dt * v[j]) / dt2
+            };
             if k < lay.spatial || lay.model == MassModel::Particle {
                 grads.mass[i] += gm;
             } else {
@@ -259,7 +294,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
             }
             // ∂r/∂q = −M/dt² + (1/dt)∂F/∂v', ∂r/∂v = −M/dt.
             let r = lay.coords(c);
-            grad_theta[0].data[r.start + j] += -w[j] * m / dt2 + a_v[j] / dt;
+            grad_theta[0].data[r.start + j] += -w[j] * m / dt2 + a_v[j] * self.s_v();
             grad_theta[1].data[r.start + j] += -w[j] * m / dt;
         }
         grads.add_into(lay, c, grad_theta);
@@ -277,7 +312,7 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let mut e = 0.0;
         for j in 0..x.len() {
             let y = x[j] - q[j] - dt * v[j];
-            e += 0.5 * self.mass(theta, j) * y * y / (dt * dt);
+            e += 0.5 * self.inertia(theta, j) * y * y / (dt * dt);
         }
         for i in 0..nodes.len() {
             let r = i * d..(i + 1) * d;
@@ -311,6 +346,10 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
 pub(crate) struct BackwardEulerStep<L> {
     pub spec: Arc<StepSpec<L>>,
     pub options: NewtonOptions,
+    /// Solve for static equilibrium instead of a step: F(x, 0) = 0 on the
+    /// free nodes, x = q on the fixed ones (their prescribed positions);
+    /// q's free entries are Newton's initial guess, and v' = 0.
+    pub quasi_static: bool,
 }
 
 impl<L: LocalForces> BackwardEulerStep<L> {
@@ -322,6 +361,7 @@ impl<L: LocalForces> BackwardEulerStep<L> {
             lay: lay.clone(),
             env,
             symmetric: false,
+            quasi_static: self.quasi_static,
         };
         let r = lay.coords(p.chunk());
         p.symmetric = p.merit(&inputs[0].data[r], inputs).is_some();
@@ -345,7 +385,11 @@ impl<L: LocalForces> BackwardEulerStep<L> {
             // The explicit prediction q + dt·v starts Newton, or, if it
             // turns an element inside out, q itself (fixed nodes still at
             // q + dt·v, where their rows hold).
-            let mut x0: Vec<f64> = q.iter().zip(v).map(|(q, v)| q + dt * v).collect();
+            let mut x0: Vec<f64> = if self.quasi_static {
+                q.to_vec()
+            } else {
+                q.iter().zip(v).map(|(q, v)| q + dt * v).collect()
+            };
             let mut scratch = vec![0.0; x0.len()];
             if let Err(Error::InvertedElement { .. }) =
                 problem.residual(&x0, inputs, &mut scratch)
@@ -360,7 +404,11 @@ impl<L: LocalForces> BackwardEulerStep<L> {
             let sol = try_newton_solve(&problem, &x0, inputs, &self.options, factor)?;
             for (j, &x) in sol.x.iter().enumerate() {
                 q1.data[r.start + j] = x;
-                v1.data[r.start + j] = (x - q[j]) / dt;
+                v1.data[r.start + j] = if self.quasi_static {
+                    0.0
+                } else {
+                    (x - q[j]) / dt
+                };
             }
             saved.push(sol.factorization);
         }
@@ -396,7 +444,6 @@ impl<L: LocalForces> Kernel for BackwardEulerStep<L> {
         needs_grad: &[bool],
     ) -> Result<()> {
         let lay = self.spec.layout(self.spec.model.op_name(), inputs)?;
-        let dt = self.spec.dt;
         for (b, factor) in saved.iter().enumerate() {
             let problem = self.problem(&lay, b, inputs);
             let r = lay.coords(problem.chunk());
@@ -409,9 +456,11 @@ impl<L: LocalForces> Kernel for BackwardEulerStep<L> {
                 &grad_outputs[0].data[r.clone()],
                 &grad_outputs[1].data[r.clone()],
             );
-            let mut lambda: Vec<f64> = gq1.iter().zip(gv1).map(|(gq, gv)| gq + gv / dt).collect();
+            // (Quasi-static: v' = 0, ḡx = ḡq'.)
+            let s_v = problem.s_v();
+            let mut lambda: Vec<f64> = gq1.iter().zip(gv1).map(|(gq, gv)| gq + gv * s_v).collect();
             for (g, gv) in grad_inputs[0].data[r.clone()].iter_mut().zip(gv1) {
-                *g -= gv / dt;
+                *g -= gv * s_v;
             }
             factor.solve_transpose_in_place(&mut lambda);
             if !lambda.iter().all(|x| x.is_finite()) {

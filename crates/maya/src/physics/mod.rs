@@ -49,4 +49,4 @@ pub(crate) use spec::StepSpec;
 pub use spec::MAX_DIM;
 pub use stability::StabilityLimit;
 pub use stepper::Stepper;
-pub(crate) use stepper::{Explicit, Implicit};
+pub(crate) use stepper::{record_equilibrium, Explicit, Implicit};

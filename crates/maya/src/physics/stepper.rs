@@ -172,6 +172,7 @@ impl<L: LocalForces + Clone> Stepper for Implicit<L> {
                 step: step + 1,
                 ..self.options.clone()
             },
+            quasi_static: false,
         };
         tape.try_apply(kernel, inputs)
     }
@@ -180,6 +181,7 @@ impl<L: LocalForces + Clone> Stepper for Implicit<L> {
         let kernel = super::backward_euler::BackwardEulerStep {
             spec: Arc::clone(&self.spec),
             options: self.options.clone(),
+            quasi_static: false,
         };
         kernel.step_into(inputs, false, q1, v1).map(|_| ())
     }
@@ -200,4 +202,22 @@ impl<L: LocalForces + Clone> Stepper for Implicit<L> {
 fn factor_bytes(n: usize) -> u64 {
     let n = n as f64;
     (50.0 * n * n.max(2.0).log2()) as u64
+}
+
+/// Records the static equilibrium of a model on `tape`: inputs `[q, v,
+/// rest…]` as for a step (q: the fixed nodes' prescribed positions and the
+/// free nodes' initial guess; v unused), outputs `[x, 0]`, differentiated
+/// by the implicit function theorem.
+pub(crate) fn record_equilibrium<'t, L: LocalForces>(
+    spec: StepSpec<L>,
+    options: crate::tape::NewtonOptions,
+    tape: &'t TensorTape,
+    inputs: &[TVar<'t>],
+) -> Result<Vec<TVar<'t>>> {
+    let kernel = super::backward_euler::BackwardEulerStep {
+        spec: Arc::new(spec),
+        options,
+        quasi_static: true,
+    };
+    tape.try_apply(kernel, inputs)
 }

@@ -246,7 +246,8 @@ fn panicking_twins_point_at_the_callers_line() {
     let here = "issue_9_rigid_checks.rs";
     let t = TensorTape::new();
     let x = t.var(Tensor::zeros(&[4, 2]));
-    let cases: Vec<(&str, Box<dyn FnOnce()>)> = vec![
+    type Case<'a> = (&'a str, Box<dyn FnOnce() + 'a>);
+    let cases: Vec<Case> = vec![
         (
             "slice",
             Box::new(|| {

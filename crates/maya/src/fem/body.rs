@@ -12,7 +12,6 @@ use crate::dynamics::ParticleSystem;
 use crate::error::{Error, OrPanic, Result};
 use crate::tape::TVar;
 use crate::tensor::Tensor;
-use std::sync::Arc;
 
 /// A soft body: mesh topology, material model and its differentiable
 /// fields — rest positions, Young's modulus, Poisson's ratio and density —
@@ -102,7 +101,7 @@ impl<'t> SoftBody<'t> {
         let rest_geometry = try_rest_geometry(mesh.triangles_arc(), &rest, &density)?;
         let nu = poisson;
         Ok(SoftBody {
-            elastic: Elastic::new(model, Arc::clone(mesh.triangles_arc())),
+            elastic: Elastic::new(model, mesh),
             rest_positions: rest,
             rest: rest_geometry,
             mu: youngs.scalar_mul(1.0 / (2.0 * (1.0 + nu))),

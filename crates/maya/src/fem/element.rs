@@ -9,45 +9,89 @@
 //! shape. Forward, per triangle: F = Ds·B and the corner forces
 //! f = −∂(Aψ)/∂x ([`triangle_forces`]); adjoint: the same triangle's
 //! [`triangle_forces_vjp`] (a Hessian–vector product in x, and the
-//! material and rest-shape terms), scattered back in triangle order, so
-//! results do not depend on threads.
+//! material and rest-shape terms). Triangles run in parallel chunks, each
+//! writing its own corners' values; a per-vertex gather then sums them in
+//! triangle order (the mesh's [`Incidence`](super::Incidence)), so results
+//! are the same on any number of threads.
 //!
 //! det F ≤ 0 is [`Error::InvertedElement`] (a rollout fills in the step);
 //! in backward Euler's line search it is a point outside the domain that
 //! the search steps back from (the J > 0 filter).
 
 use super::material::MaterialModel;
+use super::mesh::TriMesh;
 use super::triangle::{
     triangle_energy, triangle_forces, triangle_forces_vjp, triangle_stiffness, Corners,
 };
 use crate::error::{Error, Result};
 use crate::physics::{Element, NodeGrads, Nodes, StabilityLimit, Triplets};
 use crate::tensor::Tensor;
+use rayon::prelude::*;
 use std::sync::Arc;
+
+/// Triangles per parallel chunk (fixed: the sums do not depend on it).
+const CHUNK: usize = 512;
+/// Below this many triangles the chunks run on the calling thread.
+const PAR_MIN: usize = 1024;
 
 /// The elastic forces of a triangle mesh under one material model (see
 /// the module's doc). Usually built by
 /// [`SoftBody`](super::SoftBody), which also computes its parameters.
 ///
 /// ```
-/// use maya::fem::{Elastic, MaterialModel};
+/// use maya::fem::{rectangle, Diagonal, Elastic, MaterialModel};
 /// use maya::physics::Element;
-/// use std::sync::Arc;
-/// let e = Elastic::new(MaterialModel::NeoHookean, Arc::new(vec![[0, 1, 2]]));
+/// let mesh = rectangle([0.0, 0.0], 1.0, 1.0, 1, 1, Diagonal::Right).unwrap();
+/// let e = Elastic::new(MaterialModel::NeoHookean, &mesh);
 /// assert_eq!(e.param_names(), &["mu", "lambda", "dm_inv", "area"]);
-/// assert_eq!(e.param_shapes(3, 2)[2], vec![1, 2, 2]);
+/// assert_eq!(e.param_shapes(4, 2)[2], vec![2, 2, 2]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Elastic {
     model: MaterialModel,
     triangles: Arc<Vec<[usize; 3]>>,
+    /// Per vertex, the slots 3·triangle + corner of its corners, sorted by
+    /// triangle (`gather[offsets[v]..offsets[v + 1]]`).
+    offsets: Arc<Vec<usize>>,
+    gather: Arc<Vec<u32>>,
 }
 
 impl Elastic {
-    /// The elastic forces of `triangles` (vertex indices,
-    /// counter-clockwise in the rest shape) under `model`.
-    pub fn new(model: MaterialModel, triangles: Arc<Vec<[usize; 3]>>) -> Elastic {
-        Elastic { model, triangles }
+    /// The elastic forces of `mesh`'s triangles under `model`.
+    pub fn new(model: MaterialModel, mesh: &TriMesh) -> Elastic {
+        let incidence = mesh.incidence();
+        let gather = incidence
+            .entries
+            .iter()
+            .map(|&(t, c)| (3 * t + c as usize) as u32)
+            .collect();
+        Elastic {
+            model,
+            triangles: Arc::clone(mesh.triangles_arc()),
+            offsets: Arc::new(incidence.offsets),
+            gather: Arc::new(gather),
+        }
+    }
+
+    /// Adds, per vertex, the sum of its corners' 2-vectors in `corners`
+    /// (`[T·3, 2]`, flat) into `out` (`[V, 2]`), in triangle order.
+    fn gather_into(&self, corners: &[f64], out: &mut [f64]) {
+        let per_vertex = |(v, o): (usize, &mut [f64])| {
+            let (mut x, mut y) = (0.0, 0.0);
+            for &slot in &self.gather[self.offsets[v]..self.offsets[v + 1]] {
+                x += corners[2 * slot as usize];
+                y += corners[2 * slot as usize + 1];
+            }
+            o[0] += x;
+            o[1] += y;
+        };
+        let n = self.offsets.len() - 1;
+        let out = &mut out[..2 * n];
+        if self.triangles.len() >= PAR_MIN {
+            out.par_chunks_mut(2).enumerate().with_min_len(CHUNK).for_each(per_vertex);
+        } else {
+            out.chunks_mut(2).enumerate().for_each(per_vertex);
+        }
     }
 
     /// The material model.
@@ -67,6 +111,17 @@ impl Elastic {
             step: None,
             det,
         }
+    }
+}
+
+/// A parameter gradient split into the slices of `chunks` triangle
+/// chunks (`width` entries per triangle), or empty slices when it is not
+/// needed.
+fn split_grads(g: &mut [f64], need: bool, width: usize, chunks: usize) -> Vec<&mut [f64]> {
+    if need {
+        g.chunks_mut(width * CHUNK).collect()
+    } else {
+        (0..chunks).map(|_| &mut [][..]).collect()
     }
 }
 
@@ -114,14 +169,13 @@ impl Element for Elastic {
                 hint: "a triangle mesh's vertices have 2 coordinates",
             });
         }
-        for (e, tri) in self.triangles.iter().enumerate() {
-            if let Some(&v) = tri.iter().find(|&&v| v >= n) {
-                return Err(Error::Mesh {
-                    reason: format!(
-                        "triangle {e} has corner {v}, but the system has {n} vertices"
-                    ),
-                });
-            }
+        let vertices = self.offsets.len() - 1;
+        if vertices != n {
+            return Err(Error::Mesh {
+                reason: format!(
+                    "the mesh has {vertices} vertices, but the system has {n} particles"
+                ),
+            });
         }
         Ok(())
     }
@@ -170,16 +224,24 @@ impl Element for Elastic {
     }
 
     fn force(&self, nodes: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
-        for (e, tri) in self.triangles.iter().enumerate() {
-            let (b, area, mu, lam) = triangle_params(params, e);
-            let x = corners(nodes.q, tri);
-            let fe = triangle_forces(self.model, &x, &b, area, mu, lam)
-                .map_err(|det| self.inverted(e, det))?;
-            for (c, &v) in tri.iter().enumerate() {
-                f[2 * v] += fe[c][0];
-                f[2 * v + 1] += fe[c][1];
+        let mut per_corner = vec![0.0; 6 * self.triangles.len()];
+        let chunk = |(k, out): (usize, &mut [f64])| -> Result<()> {
+            for (i, out) in out.chunks_exact_mut(6).enumerate() {
+                let e = k * CHUNK + i;
+                let (b, area, mu, lam) = triangle_params(params, e);
+                let x = corners(nodes.q, &self.triangles[e]);
+                let fe = triangle_forces(self.model, &x, &b, area, mu, lam)
+                    .map_err(|det| self.inverted(e, det))?;
+                out.copy_from_slice(&[fe[0][0], fe[0][1], fe[1][0], fe[1][1], fe[2][0], fe[2][1]]);
             }
+            Ok(())
+        };
+        if self.triangles.len() >= PAR_MIN {
+            per_corner.par_chunks_mut(6 * CHUNK).enumerate().try_for_each(chunk)?;
+        } else {
+            per_corner.chunks_mut(6 * CHUNK).enumerate().try_for_each(chunk)?;
         }
+        self.gather_into(&per_corner, f);
         Ok(())
     }
 
@@ -192,32 +254,60 @@ impl Element for Elastic {
         grads: &mut NodeGrads,
     ) -> Result<()> {
         let needs = grads.needs_params;
-        for (e, tri) in self.triangles.iter().enumerate() {
-            let (b, area, mu, lam) = triangle_params(params, e);
-            let x = corners(nodes.q, tri);
-            let g = corners(grad_f, tri);
-            let tg = triangle_forces_vjp(self.model, &x, &b, area, mu, lam, &g);
-            for (c, &v) in tri.iter().enumerate() {
-                grads.q[2 * v] += tg.x[c][0];
-                grads.q[2 * v + 1] += tg.x[c][1];
+        let t = self.triangles.len();
+        let mut per_corner = vec![0.0; 6 * t];
+        // Each chunk of triangles writes its corners and its own slots of
+        // each parameter gradient (an empty slice where none is needed).
+        let [g_mu, g_lam, g_b, g_area] = &mut grads.params[..4] else {
+            unreachable!("four parameters")
+        };
+        let chunks = t.div_ceil(CHUNK);
+        let split = |g, need, width| split_grads(g, need, width, chunks);
+        let work: Vec<_> = per_corner
+            .chunks_mut(6 * CHUNK)
+            .zip(split(g_mu.as_mut_slice(), needs[0], 1))
+            .zip(split(g_lam.as_mut_slice(), needs[1], 1))
+            .zip(split(g_b.as_mut_slice(), needs[2], 4))
+            .zip(split(g_area.as_mut_slice(), needs[3], 1))
+            .enumerate()
+            .collect();
+        let chunk = |(k, ((((gx, gm), gl), gb), ga)): (usize, _)| {
+            let (gx, gm, gl, gb, ga): (&mut [f64], &mut [f64], &mut [f64], &mut [f64], &mut [f64]) =
+                (gx, gm, gl, gb, ga);
+            for i in 0..gx.len() / 6 {
+                let e = k * CHUNK + i;
+                let tri = &self.triangles[e];
+                let (b, area, mu, lam) = triangle_params(params, e);
+                let x = corners(nodes.q, tri);
+                let g = corners(grad_f, tri);
+                let tg = triangle_forces_vjp(self.model, &x, &b, area, mu, lam, &g);
+                gx[6 * i..6 * i + 6].copy_from_slice(&[
+                    tg.x[0][0], tg.x[0][1], tg.x[1][0], tg.x[1][1], tg.x[2][0], tg.x[2][1],
+                ]);
+                if !gm.is_empty() {
+                    gm[i] += tg.mu;
+                }
+                if !gl.is_empty() {
+                    gl[i] += tg.lam;
+                }
+                if !gb.is_empty() {
+                    let gb = &mut gb[4 * i..4 * i + 4];
+                    gb[0] += tg.b[0][0];
+                    gb[1] += tg.b[0][1];
+                    gb[2] += tg.b[1][0];
+                    gb[3] += tg.b[1][1];
+                }
+                if !ga.is_empty() {
+                    ga[i] += tg.area;
+                }
             }
-            if needs[0] {
-                grads.params[0][e] += tg.mu;
-            }
-            if needs[1] {
-                grads.params[1][e] += tg.lam;
-            }
-            if needs[2] {
-                let gb = &mut grads.params[2][4 * e..4 * e + 4];
-                gb[0] += tg.b[0][0];
-                gb[1] += tg.b[0][1];
-                gb[2] += tg.b[1][0];
-                gb[3] += tg.b[1][1];
-            }
-            if needs[3] {
-                grads.params[3][e] += tg.area;
-            }
+        };
+        if t >= PAR_MIN {
+            work.into_par_iter().for_each(chunk);
+        } else {
+            work.into_iter().for_each(chunk);
         }
+        self.gather_into(&per_corner, grads.q);
         Ok(())
     }
 

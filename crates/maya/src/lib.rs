@@ -49,6 +49,7 @@ pub mod contact;
 pub mod demos;
 pub mod dynamics;
 mod error;
+pub mod fem;
 pub mod geometry;
 pub mod gradcheck;
 mod jacobian;

@@ -51,11 +51,20 @@ fn the_fixed_fixed_bar_follows_its_exact_discrete_wave() {
     let k = std::f64::consts::PI / L;
     let x0 = Tensor::from_fn(&[mesh.n_vertices(), 2], |ix| {
         let p = mesh.vertices()[ix[0]];
-        p[ix[1]] + if ix[1] == 0 { AMPLITUDE * (k * p[0]).sin() } else { 0.0 }
+        p[ix[1]]
+            + if ix[1] == 0 {
+                AMPLITUDE * (k * p[0]).sin()
+            } else {
+                0.0
+            }
     });
     let x0 = t.constant(x0);
     let traj = sys
-        .rollout(&x0, &t.constant(Tensor::zeros(&[mesh.n_vertices(), 2])), steps)
+        .rollout(
+            &x0,
+            &t.constant(Tensor::zeros(&[mesh.n_vertices(), 2])),
+            steps,
+        )
         .unwrap();
     let mut worst: f64 = 0.0;
     for n in [1, 7, 100, steps] {
@@ -124,12 +133,26 @@ fn backward_euler_dissipates_exactly_the_energy_of_its_increments() {
             })
             .sum()
     };
-    let kinetic = |v: &[f64]| -> f64 { (0..m.len()).map(|i| 0.5 * m[i] * (v[2 * i].powi(2) + v[2 * i + 1].powi(2))).sum() };
-    let state = |n: usize| (traj.positions[n].value().data, traj.velocities[n].value().data);
+    let kinetic = |v: &[f64]| -> f64 {
+        (0..m.len())
+            .map(|i| 0.5 * m[i] * (v[2 * i].powi(2) + v[2 * i + 1].powi(2)))
+            .sum()
+    };
+    let state = |n: usize| {
+        (
+            traj.positions[n].value().data,
+            traj.velocities[n].value().data,
+        )
+    };
     let mut total_loss = 0.0;
     for n in 0..10 {
         let ((x0, v0), (x1, v1)) = (state(n), state(n + 1));
-        let u = |x: &[f64]| x.iter().zip(&rest).map(|(a, b)| a - b).collect::<Vec<f64>>();
+        let u = |x: &[f64]| {
+            x.iter()
+                .zip(&rest)
+                .map(|(a, b)| a - b)
+                .collect::<Vec<f64>>()
+        };
         let (u0, u1) = (u(&x0), u(&x1));
         let change = kinetic(&v1) + potential(&u1) - kinetic(&v0) - potential(&u0);
         let dv: Vec<f64> = v1.iter().zip(&v0).map(|(a, b)| a - b).collect();
@@ -142,7 +165,10 @@ fn backward_euler_dissipates_exactly_the_energy_of_its_increments() {
         );
         total_loss += loss;
     }
-    assert!(total_loss > 1e-3 * (kinetic(&state(0).1)), "backward Euler dissipates");
+    assert!(
+        total_loss > 1e-3 * (kinetic(&state(0).1)),
+        "backward Euler dissipates"
+    );
 }
 
 fn bar() -> TriMesh {
@@ -168,7 +194,10 @@ fn an_explicit_step_past_the_elements_stability_bound_is_refused() {
     let e = body.system(5e-3).rollout_final(&x0, &zero, 10).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::Stability { .. }), "{msg}");
-    assert!(msg.contains("element 3") && msg.contains("neo-hookean"), "{msg}");
+    assert!(
+        msg.contains("element 3") && msg.contains("neo-hookean"),
+        "{msg}"
+    );
     // Backward Euler takes the same step.
     let be = body.system(5e-3).with_integrator(Integrator::BackwardEuler);
     assert!(be.rollout_final(&x0, &zero, 10).is_ok());
@@ -213,7 +242,10 @@ fn an_element_turned_inside_out_is_named_with_its_step_and_det_f() {
         other => panic!("expected an inverted element, got {other}"),
     }
     let msg = e.to_string();
-    assert!(msg.contains("inverted") && msg.contains("at step") && msg.contains("det F"), "{msg}");
+    assert!(
+        msg.contains("inverted") && msg.contains("at step") && msg.contains("det F"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -233,4 +265,72 @@ fn a_poisson_ratio_outside_plane_strains_range_is_refused() {
         .expect("refused");
         assert!(e.to_string().contains("Poisson"), "{e}");
     }
+}
+
+#[test]
+fn newton_that_does_not_converge_names_the_step_iterations_and_residual() {
+    let mesh = bar();
+    let t = TensorTape::new();
+    let body = SoftBody::new(
+        &mesh,
+        MaterialModel::NeoHookean,
+        t.constant(mesh.rest_tensor()),
+        t.scalar(1e3),
+        0.3,
+        t.scalar(1.0),
+    );
+    let sys = body
+        .system(0.05)
+        .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])))
+        .with_fixed(&mesh.vertices_where(|p| p[0] == 0.0))
+        .with_integrator(Integrator::BackwardEuler)
+        .with_newton_options(maya::NewtonOptions {
+            max_iter: 1,
+            ..maya::NewtonOptions::default()
+        });
+    let x0 = t.constant(mesh.rest_tensor());
+    let zero = t.constant(Tensor::zeros(&[mesh.n_vertices(), 2]));
+    let e = sys.rollout_final(&x0, &zero, 5).unwrap_err();
+    match &e {
+        Error::Solve {
+            step,
+            iters,
+            residual,
+            ..
+        } => {
+            assert_eq!((*step, *iters), (1, 1), "{e}");
+            assert!(*residual > 0.0, "{e}");
+        }
+        other => panic!("expected a solver error, got {other}"),
+    }
+}
+
+/// A body held nowhere has no unique equilibrium: its stiffness matrix is
+/// singular (rigid motions), and the static solve says so.
+#[test]
+fn a_static_solve_of_a_floating_body_reports_its_singular_matrix() {
+    let mesh = bar();
+    let t = TensorTape::new();
+    let body = SoftBody::new(
+        &mesh,
+        MaterialModel::LinearElastic,
+        t.constant(mesh.rest_tensor()),
+        t.scalar(1e3),
+        0.3,
+        t.scalar(1.0),
+    );
+    let load = Tensor::from_fn(
+        &[mesh.n_vertices(), 2],
+        |ix| if ix[1] == 1 { -1.0 } else { 0.0 },
+    );
+    let sys = body.system(1.0).with_load(t.constant(load));
+    let e = sys
+        .equilibrium(&t.constant(mesh.rest_tensor()))
+        .unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::Solve { .. }), "{msg}");
+    assert!(
+        msg.contains("static equilibrium") && msg.contains("cannot be factored"),
+        "{msg}"
+    );
 }

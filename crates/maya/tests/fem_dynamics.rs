@@ -51,7 +51,10 @@ fn clamped_strip<'t>(
     let target = t.constant(Tensor::from_fn(&[mesh.n_vertices(), 2], |ix| {
         0.1 * (ix[0] as f64).cos() + ix[1] as f64
     }));
-    xt.sub(&target).square().sum().add(&vt.square().sum().scalar_mul(0.01))
+    xt.sub(&target)
+        .square()
+        .sum()
+        .add(&vt.square().sum().scalar_mul(0.01))
 }
 
 fn inputs(mesh: &TriMesh) -> Vec<Tensor> {
@@ -70,9 +73,7 @@ fn explicit_rollout_gradients_match_central_differences_for_every_material() {
         let mesh = strip(nx, ny);
         for model in MODELS {
             let r = gradcheck(
-                |t, x| {
-                    clamped_strip(t, &mesh, model, x, Integrator::SemiImplicitEuler, 2e-3, 25)
-                },
+                |t, x| clamped_strip(t, &mesh, model, x, Integrator::SemiImplicitEuler, 2e-3, 25),
                 &inputs(&mesh),
             );
             println!("explicit, {model:?}, {nx}×{ny}: {r}");
@@ -108,10 +109,21 @@ fn the_rest_shape_gradient_is_translation_invariant() {
             Integrator::BackwardEuler => (0.02, 5),
             _ => (2e-3, 25),
         };
-        let loss = clamped_strip(&t, &mesh, MaterialModel::NeoHookean, &x, integrator, dt, steps);
+        let loss = clamped_strip(
+            &t,
+            &mesh,
+            MaterialModel::NeoHookean,
+            &x,
+            integrator,
+            dt,
+            steps,
+        );
         let g = t.grad(loss).wrt(&x[2]).clone();
         let scale = g.data.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        assert!(scale > 1e-3, "the rest shape matters: max |∂L/∂X| = {scale}");
+        assert!(
+            scale > 1e-3,
+            "the rest shape matters: max |∂L/∂X| = {scale}"
+        );
         for k in 0..2 {
             let sum: f64 = g.data.iter().skip(k).step_by(2).sum();
             assert!(
@@ -136,47 +148,79 @@ fn a_free_body_keeps_its_momentum_and_its_centre_of_mass_moves_uniformly() {
     ] {
         for model in [MaterialModel::NeoHookean, MaterialModel::Corotated] {
             let t = TensorTape::new();
-            let youngs = t.var(Tensor::from_fn(&[nt], |e| 1e3 * (1.0 + 0.2 * (e[0] as f64).cos())));
+            let youngs = t.var(Tensor::from_fn(&[nt], |e| {
+                1e3 * (1.0 + 0.2 * (e[0] as f64).cos())
+            }));
             let v0 = t.var(Tensor::from_fn(&[nv, 2], |ix| {
                 0.3 * ((7 * ix[0] + 3 * ix[1]) as f64).sin()
             }));
-            let body =
-                SoftBody::new(&mesh, model, t.constant(mesh.rest_tensor()), youngs, 0.25, t.scalar(1.0));
+            let body = SoftBody::new(
+                &mesh,
+                model,
+                t.constant(mesh.rest_tensor()),
+                youngs,
+                0.25,
+                t.scalar(1.0),
+            );
             let sys = body.system(dt).with_integrator(integrator);
             let x0 = t.constant(mesh.rest_tensor());
             let (xt, vt) = sys.rollout_final(&x0, &v0, steps).unwrap();
             let m = body.rest.mass.value().data;
             let total: f64 = m.iter().sum();
             let (x, v, vi, xi) = (xt.value(), vt.value(), v0.value(), x0.value());
-            let momentum = |v: &Tensor, k: usize| -> f64 { (0..nv).map(|i| m[i] * v.data[2 * i + k]).sum() };
+            let momentum =
+                |v: &Tensor, k: usize| -> f64 { (0..nv).map(|i| m[i] * v.data[2 * i + k]).sum() };
             let angular = |x: &Tensor, v: &Tensor| -> f64 {
                 (0..nv)
-                    .map(|i| m[i] * (x.data[2 * i] * v.data[2 * i + 1] - x.data[2 * i + 1] * v.data[2 * i]))
+                    .map(|i| {
+                        m[i] * (x.data[2 * i] * v.data[2 * i + 1]
+                            - x.data[2 * i + 1] * v.data[2 * i])
+                    })
                     .sum()
             };
             for k in 0..2 {
                 let (p0, p1) = (momentum(&vi, k), momentum(&v, k));
-                assert!((p1 - p0).abs() < 1e-12, "{integrator:?} {model:?}: momentum {p0} → {p1}");
-                let cm = |x: &Tensor| (0..nv).map(|i| m[i] * x.data[2 * i + k]).sum::<f64>() / total;
+                assert!(
+                    (p1 - p0).abs() < 1e-12,
+                    "{integrator:?} {model:?}: momentum {p0} → {p1}"
+                );
+                let cm =
+                    |x: &Tensor| (0..nv).map(|i| m[i] * x.data[2 * i + k]).sum::<f64>() / total;
                 let expected = cm(&xi) + steps as f64 * dt * p0 / total;
-                assert!((cm(&x) - expected).abs() < 1e-12, "{integrator:?} {model:?}: x_cm");
+                assert!(
+                    (cm(&x) - expected).abs() < 1e-12,
+                    "{integrator:?} {model:?}: x_cm"
+                );
             }
             if integrator == Integrator::SemiImplicitEuler {
                 let (l0, l1) = (angular(&xi, &vi), angular(&x, &v));
-                assert!((l1 - l0).abs() < 1e-11 * l0.abs().max(1.0), "{model:?}: L {l0} → {l1}");
+                assert!(
+                    (l1 - l0).abs() < 1e-11 * l0.abs().max(1.0),
+                    "{model:?}: L {l0} → {l1}"
+                );
             }
             // ∂x_cm/∂v0 and ∂x_cm/∂E.
             let weights = t.constant(Tensor::from_fn(&[nv, 2], |ix| {
-                if ix[1] == 0 { m[ix[0]] / total } else { 0.0 }
+                if ix[1] == 0 {
+                    m[ix[0]] / total
+                } else {
+                    0.0
+                }
             }));
             let g = t.grad_wrt(xt.mul(&weights).sum(), &[v0, youngs]);
             for i in 0..nv {
                 let expected = m[i] / total * steps as f64 * dt;
-                assert!((g[0].data[2 * i] - expected).abs() < 1e-12, "{integrator:?} {model:?}: ∂x_cm/∂v0[{i}]");
+                assert!(
+                    (g[0].data[2 * i] - expected).abs() < 1e-12,
+                    "{integrator:?} {model:?}: ∂x_cm/∂v0[{i}]"
+                );
                 assert!(g[0].data[2 * i + 1].abs() < 1e-12);
             }
             let de = g[1].data.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            assert!(de < 1e-14, "{integrator:?} {model:?}: max |∂x_cm/∂E| = {de:e}");
+            assert!(
+                de < 1e-14,
+                "{integrator:?} {model:?}: max |∂x_cm/∂E| = {de:e}"
+            );
         }
     }
 }
@@ -189,7 +233,14 @@ fn checkpointed_fem_rollouts_give_the_recorded_gradient() {
     let run = |checkpointed: bool| -> Vec<Tensor> {
         let t = TensorTape::new();
         let x: Vec<TVar> = inputs(&mesh).into_iter().map(|x| t.var(x)).collect();
-        let body = SoftBody::new(&mesh, MaterialModel::NeoHookean, x[2], x[0], 0.3, t.scalar(1.0));
+        let body = SoftBody::new(
+            &mesh,
+            MaterialModel::NeoHookean,
+            x[2],
+            x[0],
+            0.3,
+            t.scalar(1.0),
+        );
         let sys = body.system(2e-3).with_fixed(&[0, 1, 2]);
         let x0 = t.constant(mesh.rest_tensor());
         let xt = if checkpointed {
@@ -205,4 +256,82 @@ fn checkpointed_fem_rollouts_give_the_recorded_gradient() {
             assert!((u - v).abs() <= 1e-12 * u.abs().max(1e-6), "{u} vs {v}");
         }
     }
+}
+
+/// The block of the next test, with E and v0 from `x`, after `steps` steps.
+fn drop_block<'t>(
+    mesh: &TriMesh,
+    t: &'t TensorTape,
+    x: &[TVar<'t>],
+    steps: usize,
+) -> (TVar<'t>, TVar<'t>) {
+    let body = SoftBody::new(
+        mesh,
+        MaterialModel::NeoHookean,
+        t.constant(mesh.rest_tensor()),
+        x[0],
+        0.3,
+        t.scalar(100.0),
+    );
+    let sys = body
+        .system(5e-4)
+        .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])))
+        .with_ground(maya::dynamics::Ground::floor(2), t.scalar(1e5));
+    let x0 = t.constant(mesh.rest_tensor());
+    sys.rollout_final(&x0, &x[1], steps).unwrap()
+}
+
+/// A soft block dropped on the ground (the pipeline's half-plane penalty
+/// contact on its vertices): it lands and stays above the ground within
+/// the penalty's compliance, and the gradient through contact matches
+/// central differences.
+#[test]
+fn a_soft_block_lands_on_the_ground_and_its_gradient_holds_through_contact() {
+    let mesh = rectangle([0.0, 0.05], 0.4, 0.2, 4, 2, Diagonal::Alternating).unwrap();
+    let youngs = Tensor::from_fn(&[mesh.n_triangles()], |e| {
+        5e3 * (1.0 + 0.1 * (e[0] as f64).sin())
+    });
+    let v0 = Tensor::from_fn(
+        &[mesh.n_vertices(), 2],
+        |ix| if ix[1] == 1 { -1.0 } else { 0.1 },
+    );
+    let t = TensorTape::new();
+    let (x, v) = drop_block(
+        &mesh,
+        &t,
+        &[t.constant(youngs.clone()), t.constant(v0.clone())],
+        1200,
+    );
+    let (x, v) = (x.value(), v.value());
+    let lowest = x
+        .data
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .fold(f64::INFINITY, |m, &y| m.min(y));
+    // Within the penalty's compliance: a bottom vertex (about 1.6 kg with
+    // its share of the block) landing at 1 m/s sinks about v·√(m/k) = 4 mm.
+    assert!(
+        lowest > -5e-3 && lowest < 0.02,
+        "lowest vertex at y = {lowest}"
+    );
+    // No damping anywhere: the block bounces, but contact creates no
+    // energy (it fell 5 cm at 1 m/s: √(1 + 2g·0.05) ≈ 1.4 m/s at most).
+    let fastest = v.data.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(fastest < 3.0, "fastest vertex at {fastest} m/s");
+    let mean_y: f64 = x.data.iter().skip(1).step_by(2).sum::<f64>() / mesh.n_vertices() as f64;
+    assert!(
+        mean_y > 0.05,
+        "the block stays above the ground: mean y = {mean_y}"
+    );
+    // 0.06 s: the bottom row is in contact from step 100 or so.
+    let r = gradcheck(
+        |t, x| {
+            let (x, v) = drop_block(&mesh, t, x, 160);
+            x.square().sum().add(&v.square().sum().scalar_mul(1e-3))
+        },
+        &[youngs, v0],
+    );
+    println!("soft block on the ground: {r}");
+    assert!(r.passed, "{r}");
 }

@@ -18,7 +18,10 @@ fn jittered_square() -> TriMesh {
             let interior = p[0] > 0.0 && p[0] < 1.0 && p[1] > 0.0 && p[1] < 1.0;
             if interior {
                 let s = v as f64;
-                [p[0] + 0.2 * h * (1.7 * s).sin(), p[1] + 0.2 * h * (2.3 * s).cos()]
+                [
+                    p[0] + 0.2 * h * (1.7 * s).sin(),
+                    p[1] + 0.2 * h * (2.3 * s).cos(),
+                ]
             } else {
                 *p
             }
@@ -33,7 +36,8 @@ fn jittered_square() -> TriMesh {
 #[test]
 fn patch_tests_reproduce_homogeneous_deformations_for_every_material() {
     let mesh = jittered_square();
-    let boundary = mesh.vertices_where(|p| p[0] == 0.0 || p[0] == 1.0 || p[1] == 0.0 || p[1] == 1.0);
+    let boundary =
+        mesh.vertices_where(|p| p[0] == 0.0 || p[0] == 1.0 || p[1] == 0.0 || p[1] == 1.0);
     let f0 = [[1.1, 0.15], [-0.05, 0.93]];
     let b = [0.3, -0.2];
     let exact = Tensor::from_fn(&[mesh.n_vertices(), 2], |ix| {
@@ -47,7 +51,14 @@ fn patch_tests_reproduce_homogeneous_deformations_for_every_material() {
         MaterialModel::NeoHookean,
     ] {
         let t = TensorTape::new();
-        let body = SoftBody::new(&mesh, model, t.constant(mesh.rest_tensor()), t.scalar(1e3), 0.3, t.scalar(1.0));
+        let body = SoftBody::new(
+            &mesh,
+            model,
+            t.constant(mesh.rest_tensor()),
+            t.scalar(1e3),
+            0.3,
+            t.scalar(1.0),
+        );
         // Boundary at F₀X + b, the interior starts at rest, moved by b.
         let start = Tensor::from_fn(&[mesh.n_vertices(), 2], |ix| {
             if boundary.contains(&ix[0]) {
@@ -58,7 +69,11 @@ fn patch_tests_reproduce_homogeneous_deformations_for_every_material() {
         });
         let sys = body.system(1.0).with_fixed(&boundary);
         let x = sys.equilibrium(&t.constant(start)).unwrap().value();
-        let err = x.data.iter().zip(&exact.data).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        let err = x
+            .data
+            .iter()
+            .zip(&exact.data)
+            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
         assert!(err < 1e-11, "{model:?}: max |x − (F₀X + b)| = {err:e}");
     }
 }
@@ -73,13 +88,15 @@ const SHEAR: f64 = 1e-2;
 /// prescribed on x = 0, a parabolic shear of resultant P on x = L as
 /// consistent nodal loads. Returns the body's pieces for `youngs` (a
 /// scalar or per-triangle tape value).
-fn cantilever<'t>(
-    t: &'t TensorTape,
-    mesh: &TriMesh,
-    youngs: TVar<'t>,
-    load: TVar<'t>,
-) -> TVar<'t> {
-    let body = SoftBody::new(mesh, MaterialModel::LinearElastic, t.constant(mesh.rest_tensor()), youngs, 0.0, t.scalar(1.0));
+fn cantilever<'t>(t: &'t TensorTape, mesh: &TriMesh, youngs: TVar<'t>, load: TVar<'t>) -> TVar<'t> {
+    let body = SoftBody::new(
+        mesh,
+        MaterialModel::LinearElastic,
+        t.constant(mesh.rest_tensor()),
+        youngs,
+        0.0,
+        t.scalar(1.0),
+    );
     let root = mesh.vertices_where(|p| p[0] == 0.0);
     let i = DEPTH.powi(3) / 12.0;
     let start = Tensor::from_fn(&[mesh.n_vertices(), 2], |ix| {
@@ -96,7 +113,10 @@ fn cantilever<'t>(
         .system(1.0)
         .with_load(load)
         .with_fixed(&root)
-        .with_newton_options(NewtonOptions { atol: 1e-14, ..NewtonOptions::default() });
+        .with_newton_options(NewtonOptions {
+            atol: 1e-14,
+            ..NewtonOptions::default()
+        });
     sys.equilibrium(&t.constant(start)).unwrap()
 }
 
@@ -125,7 +145,8 @@ fn tip_vertex(mesh: &TriMesh) -> usize {
 #[test]
 fn the_cantilever_converges_to_timoshenkos_tip_deflection_with_p1_locking() {
     let i = DEPTH.powi(3) / 12.0;
-    let exact = SHEAR * LENGTH.powi(3) / (3.0 * YOUNGS * i) + 4.0 * SHEAR * DEPTH * DEPTH * LENGTH / (24.0 * YOUNGS * i);
+    let exact = SHEAR * LENGTH.powi(3) / (3.0 * YOUNGS * i)
+        + 4.0 * SHEAR * DEPTH * DEPTH * LENGTH / (24.0 * YOUNGS * i);
     // Tip over exact on the structured right-diagonal mesh (P1 locks in
     // bending: it needs 8 element rows for 5 %).
     let expected = [(20, 2, 0.535), (40, 4, 0.821), (80, 8, 0.948)];
@@ -135,11 +156,22 @@ fn the_cantilever_converges_to_timoshenkos_tip_deflection_with_p1_locking() {
         let t = TensorTape::new();
         let x = cantilever(&t, &mesh, t.scalar(YOUNGS), t.constant(end_shear(&mesh)));
         let tip = x.value().data[2 * tip_vertex(&mesh) + 1];
-        println!("{nx}×{ny}: tip {tip:e}, exact {exact:e}, ratio {:.4}", tip / exact);
-        assert!((tip / exact - ratio).abs() < 2e-3, "{nx}×{ny}: ratio {}", tip / exact);
+        println!(
+            "{nx}×{ny}: tip {tip:e}, exact {exact:e}, ratio {:.4}",
+            tip / exact
+        );
+        assert!(
+            (tip / exact - ratio).abs() < 2e-3,
+            "{nx}×{ny}: ratio {}",
+            tip / exact
+        );
         errors.push(exact - tip);
     }
-    assert!(errors[1] / errors[2] > 3.2, "error ratio {}", errors[1] / errors[2]);
+    assert!(
+        errors[1] / errors[2] > 3.2,
+        "error ratio {}",
+        errors[1] / errors[2]
+    );
 }
 
 /// Linear statics: u(E) = u(1)/E, so d tip/dE = −tip/E and Σₑ Eₑ ∂tip/∂Eₑ
@@ -149,7 +181,9 @@ fn static_gradients_have_their_known_answers() {
     let mesh = rectangle([0.0, -DEPTH / 2.0], LENGTH, DEPTH, 20, 2, Diagonal::Right).unwrap();
     let nt = mesh.n_triangles();
     let t = TensorTape::new();
-    let youngs = t.var(Tensor::from_fn(&[nt], |e| YOUNGS * (1.0 + 0.3 * (e[0] as f64 * 0.7).sin())));
+    let youngs = t.var(Tensor::from_fn(&[nt], |e| {
+        YOUNGS * (1.0 + 0.3 * (e[0] as f64 * 0.7).sin())
+    }));
     let load = t.var(end_shear(&mesh));
     let x = cantilever(&t, &mesh, youngs, load);
     let u = x.sub(&t.constant(mesh.rest_tensor()));
@@ -157,23 +191,42 @@ fn static_gradients_have_their_known_answers() {
     let g = t.grad(tip);
     let e = youngs.value().data;
     let sum: f64 = g.wrt(&youngs).data.iter().zip(&e).map(|(g, e)| g * e).sum();
-    assert!((sum + tip.item()).abs() < 1e-9 * tip.item().abs(), "Σ E ∂tip/∂E = {sum}, tip = {}", tip.item());
+    assert!(
+        (sum + tip.item()).abs() < 1e-9 * tip.item().abs(),
+        "Σ E ∂tip/∂E = {sum}, tip = {}",
+        tip.item()
+    );
     // Compliance.
     let t = TensorTape::new();
-    let youngs = t.var(Tensor::from_fn(&[nt], |e| YOUNGS * (1.0 + 0.3 * (e[0] as f64 * 0.7).sin())));
+    let youngs = t.var(Tensor::from_fn(&[nt], |e| {
+        YOUNGS * (1.0 + 0.3 * (e[0] as f64 * 0.7).sin())
+    }));
     let load = t.var(end_shear(&mesh));
     let x = cantilever(&t, &mesh, youngs, load);
     let u = x.sub(&t.constant(mesh.rest_tensor()));
     let c = load.mul(&u).sum();
     let g = t.grad_wrt(c, &[youngs, load]);
-    let sum: f64 = g[0].data.iter().zip(&youngs.value().data).map(|(g, e)| g * e).sum();
-    assert!((sum + c.item()).abs() < 1e-9 * c.item(), "Σ E ∂C/∂E = {sum}, C = {}", c.item());
+    let sum: f64 = g[0]
+        .data
+        .iter()
+        .zip(&youngs.value().data)
+        .map(|(g, e)| g * e)
+        .sum();
+    assert!(
+        (sum + c.item()).abs() < 1e-9 * c.item(),
+        "Σ E ∂C/∂E = {sum}, C = {}",
+        c.item()
+    );
     // ∂C/∂f = 2u on the free vertices (the root is held, its load does no work).
     let uv = u.value();
     for v in mesh.vertices_where(|p| p[0] > 0.0) {
         for k in 0..2 {
             let (gf, uk) = (g[1].data[2 * v + k], uv.data[2 * v + k]);
-            assert!((gf - 2.0 * uk).abs() < 1e-9 * uv.data.iter().fold(0.0f64, |m, x| m.max(x.abs())), "v {v}: {gf} vs 2u = {}", 2.0 * uk);
+            assert!(
+                (gf - 2.0 * uk).abs() < 1e-9 * uv.data.iter().fold(0.0f64, |m, x| m.max(x.abs())),
+                "v {v}: {gf} vs 2u = {}",
+                2.0 * uk
+            );
         }
     }
 }
@@ -188,13 +241,23 @@ fn nonlinear_static_gradients_match_central_differences() {
     let top = mesh.vertices_where(|p| p[1] == 1.0);
     let r = gradcheck(
         |t, x| {
-            let body = SoftBody::new(&mesh, MaterialModel::NeoHookean, x[2], x[0], 0.35, t.scalar(50.0));
+            let body = SoftBody::new(
+                &mesh,
+                MaterialModel::NeoHookean,
+                x[2],
+                x[0],
+                0.35,
+                t.scalar(50.0),
+            );
             let sys = body
                 .system(1.0)
                 .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])))
                 .with_load(x[1])
                 .with_fixed(&top)
-                .with_newton_options(NewtonOptions { atol: 1e-13, ..NewtonOptions::default() });
+                .with_newton_options(NewtonOptions {
+                    atol: 1e-13,
+                    ..NewtonOptions::default()
+                });
             let eq = sys.equilibrium(&t.constant(mesh.rest_tensor())).unwrap();
             eq.square().sum()
         },

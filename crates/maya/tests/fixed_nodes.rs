@@ -50,10 +50,7 @@ fn gradients_through_fixed_nodes_match_central_differences() {
         Integrator::BackwardEuler,
     ] {
         for side in [2, 3] {
-            let r = gradcheck(
-                |t, x| cloth(t, side, x, 5, integrator),
-                &inputs(side),
-            );
+            let r = gradcheck(|t, x| cloth(t, side, x, 5, integrator), &inputs(side));
             println!("{integrator:?}, {side}×{side}: {r}");
             assert!(r.passed, "{integrator:?}, side {side}: {r}");
         }
@@ -104,7 +101,14 @@ fn fixing_a_particle_past_the_count_names_it() {
     let sys = ParticleSystem::new(t.constant(Tensor::ones(&[3])), 0.01);
     let e = sys.try_with_fixed(&[1, 3]).err().expect("index 3 of 3");
     assert!(
-        matches!(e, Error::Index { index: 3, len: 3, .. }),
+        matches!(
+            e,
+            Error::Index {
+                index: 3,
+                len: 3,
+                ..
+            }
+        ),
         "{e}"
     );
     assert!(e.to_string().contains("with_fixed"), "{e}");

@@ -38,7 +38,14 @@ fn run(mesh: &TriMesh, integrator: Integrator, dt: f64, steps: usize, grad: bool
     }));
     let rest = leaf(mesh.rest_tensor());
     let v0 = leaf(Tensor::zeros(&[mesh.n_vertices(), 2]));
-    let body = SoftBody::new(mesh, MaterialModel::NeoHookean, rest, youngs, 0.3, t.scalar(1.0));
+    let body = SoftBody::new(
+        mesh,
+        MaterialModel::NeoHookean,
+        rest,
+        youngs,
+        0.3,
+        t.scalar(1.0),
+    );
     let sys = body
         .system(dt)
         .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])))
@@ -70,15 +77,29 @@ fn main() {
         mesh.n_vertices()
     );
     let (t, loss) = run(&mesh, Integrator::SemiImplicitEuler, 5e-5, steps, true);
-    println!("explicit, {steps} steps, checkpointed, forward + gradient: {t:.2} s (loss {loss:.6e})");
+    println!(
+        "explicit, {steps} steps, checkpointed, forward + gradient: {t:.2} s (loss {loss:.6e})"
+    );
     let implicit_steps = if short { 5 } else { 100 };
     let implicit_mesh = if short {
         mesh.clone()
     } else {
         rectangle([0.0, 0.0], 4.0, 1.0, 64, 16, Diagonal::Right).expect("a bar")
     };
-    let (tf, lf) = run(&implicit_mesh, Integrator::BackwardEuler, 1e-2, implicit_steps, false);
-    let (tg, lg) = run(&implicit_mesh, Integrator::BackwardEuler, 1e-2, implicit_steps, true);
+    let (tf, lf) = run(
+        &implicit_mesh,
+        Integrator::BackwardEuler,
+        1e-2,
+        implicit_steps,
+        false,
+    );
+    let (tg, lg) = run(
+        &implicit_mesh,
+        Integrator::BackwardEuler,
+        1e-2,
+        implicit_steps,
+        true,
+    );
     assert_eq!(lf, lg, "the same forward pass");
     println!(
         "backward Euler, {} triangles, {implicit_steps} steps: forward {tf:.3} s, forward + gradient {tg:.3} s ({:.2}×)",

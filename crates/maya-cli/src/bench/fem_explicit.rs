@@ -62,7 +62,13 @@ fn prepare(ny: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
     let free = Tensor::from_fn(&[v_count, 1], |ix| if ix[0] <= ny { 0.0 } else { 1.0 });
     Box::new(move || {
         let t = TensorTape::new();
-        let leaf = |x: &Tensor| if grad { t.var(x.clone()) } else { t.constant(x.clone()) };
+        let leaf = |x: &Tensor| {
+            if grad {
+                t.var(x.clone())
+            } else {
+                t.constant(x.clone())
+            }
+        };
         let (e, v0, x) = (leaf(&youngs), leaf(&v0), leaf(&x_rest));
         let body = SoftBody::new(&mesh, MaterialModel::NeoHookean, x, e, NU, t.scalar(1.0));
         let system = body

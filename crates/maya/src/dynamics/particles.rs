@@ -189,7 +189,9 @@ impl<'t> ParticleSystem<'t> {
     /// [`Self::with_fixed`], returning [`Error::Index`](crate::Error::Index)
     /// for a particle index past the particle count.
     pub fn try_with_fixed(mut self, nodes: &[usize]) -> Result<ParticleSystem<'t>> {
-        let n = self.masses.with_value(|m| m.shape.last().copied().unwrap_or(0));
+        let n = self
+            .masses
+            .with_value(|m| m.shape.last().copied().unwrap_or(0));
         let mut fixed = vec![false; n];
         for &i in nodes {
             if i >= n {
@@ -381,7 +383,8 @@ impl<'t> ParticleSystem<'t> {
         let v = p.tape().constant(crate::tensor::Tensor::zeros(&p.shape()));
         let mut xs = vec![*p, v];
         xs.extend(self.inputs_after_state());
-        let out = crate::physics::record_equilibrium(self.spec(), self.newton.clone(), p.tape(), &xs)?;
+        let out =
+            crate::physics::record_equilibrium(self.spec(), self.newton.clone(), p.tape(), &xs)?;
         Ok(out[0])
     }
 

@@ -88,7 +88,10 @@ impl Elastic {
         let n = self.offsets.len() - 1;
         let out = &mut out[..2 * n];
         if self.triangles.len() >= PAR_MIN {
-            out.par_chunks_mut(2).enumerate().with_min_len(CHUNK).for_each(per_vertex);
+            out.par_chunks_mut(2)
+                .enumerate()
+                .with_min_len(CHUNK)
+                .for_each(per_vertex);
         } else {
             out.chunks_mut(2).enumerate().for_each(per_vertex);
         }
@@ -129,7 +132,12 @@ fn split_grads(g: &mut [f64], need: bool, width: usize, chunks: usize) -> Vec<&m
 #[inline(always)]
 fn triangle_params(params: &[&[f64]], e: usize) -> ([[f64; 2]; 2], f64, f64, f64) {
     let b = &params[2][4 * e..4 * e + 4];
-    ([[b[0], b[1]], [b[2], b[3]]], params[3][e], params[0][e], params[1][e])
+    (
+        [[b[0], b[1]], [b[2], b[3]]],
+        params[3][e],
+        params[0][e],
+        params[1][e],
+    )
 }
 
 /// The corners of triangle `tri` in the flat `[N, 2]` array `q`.
@@ -213,10 +221,19 @@ impl Element for Elastic {
             return bad("rest area", j % t.max(1), area[j], "must be finite and > 0");
         }
         if let Some(j) = params[2].data.iter().position(|b| !b.is_finite()) {
-            return bad("Dm⁻¹", (j / 4) % t.max(1), params[2].data[j], "must be finite");
+            return bad(
+                "Dm⁻¹",
+                (j / 4) % t.max(1),
+                params[2].data[j],
+                "must be finite",
+            );
         }
         match limit {
-            Some(limit) if params.iter().all(|p| p.shape.len() == 1 || p.shape.len() == 3) => {
+            Some(limit)
+                if params
+                    .iter()
+                    .all(|p| p.shape.len() == 1 || p.shape.len() == 3) =>
+            {
                 super::stability::check_elements(self, params, masses, limit)
             }
             _ => Ok(()),
@@ -237,9 +254,15 @@ impl Element for Elastic {
             Ok(())
         };
         if self.triangles.len() >= PAR_MIN {
-            per_corner.par_chunks_mut(6 * CHUNK).enumerate().try_for_each(chunk)?;
+            per_corner
+                .par_chunks_mut(6 * CHUNK)
+                .enumerate()
+                .try_for_each(chunk)?;
         } else {
-            per_corner.chunks_mut(6 * CHUNK).enumerate().try_for_each(chunk)?;
+            per_corner
+                .chunks_mut(6 * CHUNK)
+                .enumerate()
+                .try_for_each(chunk)?;
         }
         self.gather_into(&per_corner, f);
         Ok(())

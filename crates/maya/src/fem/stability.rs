@@ -51,7 +51,10 @@ pub(crate) fn check_elements(
         );
         let m = row(masses, n);
         for (e, tri) in elastic.triangles().iter().enumerate() {
-            let bm = [[dm_inv[4 * e], dm_inv[4 * e + 1]], [dm_inv[4 * e + 2], dm_inv[4 * e + 3]]];
+            let bm = [
+                [dm_inv[4 * e], dm_inv[4 * e + 1]],
+                [dm_inv[4 * e + 2], dm_inv[4 * e + 3]],
+            ];
             let det = bm[0][0] * bm[1][1] - bm[0][1] * bm[1][0];
             // The rest corners from Dm = B⁻¹ (F = I there).
             let dm = [

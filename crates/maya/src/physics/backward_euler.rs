@@ -391,8 +391,7 @@ impl<L: LocalForces> BackwardEulerStep<L> {
                 q.iter().zip(v).map(|(q, v)| q + dt * v).collect()
             };
             let mut scratch = vec![0.0; x0.len()];
-            if let Err(Error::InvertedElement { .. }) =
-                problem.residual(&x0, inputs, &mut scratch)
+            if let Err(Error::InvertedElement { .. }) = problem.residual(&x0, inputs, &mut scratch)
             {
                 let d = lay.dim;
                 for (j, x) in x0.iter_mut().enumerate() {

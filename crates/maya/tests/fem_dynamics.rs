@@ -335,3 +335,43 @@ fn a_soft_block_lands_on_the_ground_and_its_gradient_holds_through_contact() {
     println!("soft block on the ground: {r}");
     assert!(r.passed, "{r}");
 }
+
+/// The Lamé fields and the density are free fields too.
+#[test]
+fn gradients_reach_the_lame_fields_and_the_density() {
+    let mesh = strip(3, 2);
+    let nt = mesh.n_triangles();
+    for model in MODELS {
+        let r = gradcheck(
+            |t, x| {
+                let body = SoftBody::try_from_lame(
+                    &mesh,
+                    model,
+                    t.constant(mesh.rest_tensor()),
+                    x[0],
+                    x[1],
+                    x[2],
+                )
+                .unwrap();
+                let sys = body
+                    .system(1e-3)
+                    .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])))
+                    .with_fixed(&mesh.vertices_where(|p| p[0] == 0.0));
+                let v0 = t.constant(Tensor::from_fn(&[mesh.n_vertices(), 2], |ix| {
+                    0.1 * (ix[0] as f64 + ix[1] as f64).sin()
+                }));
+                let (x, _) = sys
+                    .rollout_final(&t.constant(mesh.rest_tensor()), &v0, 20)
+                    .unwrap();
+                x.square().sum()
+            },
+            &[
+                Tensor::from_fn(&[nt], |e| 800.0 * (1.0 + 0.1 * (e[0] as f64).cos())),
+                Tensor::from_fn(&[nt], |e| 1200.0 * (1.0 + 0.1 * (e[0] as f64).sin())),
+                Tensor::from_fn(&[nt], |e| 2.0 + 0.1 * e[0] as f64),
+            ],
+        );
+        println!("{model:?}, Lamé and density: {r}");
+        assert!(r.passed, "{model:?}: {r}");
+    }
+}

@@ -83,29 +83,46 @@ impl<'t> SoftBody<'t> {
                 reason: "plane strain needs −1 < ν < ½",
             });
         }
-        let t = mesh.n_triangles();
-        let per_triangle = |x: TVar<'t>, what: &'static str| -> Result<TVar<'t>> {
-            match &x.shape()[..] {
-                [] => Ok(x.tape.constant(Tensor::ones(&[t])).mul(&x)),
-                [n] if *n == t => Ok(x),
-                s => Err(Error::Shape {
-                    op: what,
-                    lhs: s.to_vec(),
-                    rhs: vec![t],
-                    hint: "a material field has one value per triangle, [T], or one for all, []",
-                }),
-            }
-        };
-        let youngs = per_triangle(youngs, "SoftBody: Young's modulus")?;
-        let density = per_triangle(density, "SoftBody: density")?;
-        let rest_geometry = try_rest_geometry(mesh.triangles_arc(), &rest, &density)?;
+        let youngs = per_triangle(mesh, youngs, "SoftBody: Young's modulus")?;
         let nu = poisson;
+        let mu = youngs.scalar_mul(1.0 / (2.0 * (1.0 + nu)));
+        let lambda = youngs.scalar_mul(nu / ((1.0 + nu) * (1.0 - 2.0 * nu)));
+        Self::try_from_lame(mesh, model, rest, mu, lambda, density)
+    }
+
+    /// A soft body given its Lamé fields directly: shear modulus `mu` and
+    /// `lambda` (Pa, plane strain, `[T]` or `[]`), so that both are free
+    /// fields (e.g. to fit a Poisson ratio per triangle). Errors as
+    /// [`Self::try_new`]; the values are checked (μ > 0, λ + μ > 0) when a
+    /// system built from the body steps.
+    ///
+    /// ```
+    /// use maya::fem::{rectangle, Diagonal, MaterialModel, SoftBody};
+    /// use maya::{Tensor, TensorTape};
+    /// let mesh = rectangle([0.0, 0.0], 1.0, 1.0, 2, 2, Diagonal::Right).unwrap();
+    /// let t = TensorTape::new();
+    /// let body = SoftBody::try_from_lame(&mesh, MaterialModel::Corotated,
+    ///     t.constant(mesh.rest_tensor()), t.scalar(4e3), t.scalar(6e3), t.scalar(1.0)).unwrap();
+    /// assert_eq!(body.lambda.shape(), vec![8]);
+    /// ```
+    pub fn try_from_lame(
+        mesh: &TriMesh,
+        model: MaterialModel,
+        rest: TVar<'t>,
+        mu: TVar<'t>,
+        lambda: TVar<'t>,
+        density: TVar<'t>,
+    ) -> Result<SoftBody<'t>> {
+        let mu = per_triangle(mesh, mu, "SoftBody: μ")?;
+        let lambda = per_triangle(mesh, lambda, "SoftBody: λ")?;
+        let density = per_triangle(mesh, density, "SoftBody: density")?;
+        let rest_geometry = try_rest_geometry(mesh.triangles_arc(), &rest, &density)?;
         Ok(SoftBody {
             elastic: Elastic::new(model, mesh),
             rest_positions: rest,
             rest: rest_geometry,
-            mu: youngs.scalar_mul(1.0 / (2.0 * (1.0 + nu))),
-            lambda: youngs.scalar_mul(nu / ((1.0 + nu) * (1.0 - 2.0 * nu))),
+            mu,
+            lambda,
         })
     }
 
@@ -133,5 +150,20 @@ impl<'t> SoftBody<'t> {
     pub fn try_system(&self, dt: f64) -> Result<ParticleSystem<'t>> {
         let (element, params) = self.elastic();
         ParticleSystem::try_new(self.rest.mass, dt)?.try_with_force(element, &params)
+    }
+}
+
+/// `x` as one value per triangle: `[T]` as given, `[]` broadcast.
+fn per_triangle<'t>(mesh: &TriMesh, x: TVar<'t>, what: &'static str) -> Result<TVar<'t>> {
+    let t = mesh.n_triangles();
+    match &x.shape()[..] {
+        [] => Ok(x.tape.constant(Tensor::ones(&[t])).mul(&x)),
+        [n] if *n == t => Ok(x),
+        s => Err(Error::Shape {
+            op: what,
+            lhs: s.to_vec(),
+            rhs: vec![t],
+            hint: "a material field has one value per triangle, [T], or one for all, []",
+        }),
     }
 }

@@ -8,6 +8,8 @@
 mod mesh;
 mod mesh_build;
 mod mesh_io;
+#[cfg(test)]
+mod mesh_tests;
 mod mesh_topology;
 mod outline;
 mod triangulate;

@@ -44,9 +44,9 @@ pub struct TriMesh {
 
 impl TriMesh {
     /// The smallest accepted ratio of a triangle's area to the square of its
-    /// longest edge. An equilateral triangle has √3/4 ≈ 0.43; below 1e-12
-    /// the smallest angle is under about 2e-12 rad and the element's shape
-    /// matrix is singular to working precision.
+    /// longest edge. An equilateral triangle has √3/4 ≈ 0.43; under 1e-12
+    /// the triangle's height is below 2e-12 of its longest edge, so its
+    /// shape matrix is singular to working precision.
     pub const MIN_RELATIVE_AREA: f64 = 1e-12;
 
     /// A mesh from its vertex positions and triangles (corner indices into

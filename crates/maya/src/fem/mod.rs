@@ -37,6 +37,8 @@ pub mod material;
 mod mesh;
 mod mesh_build;
 mod mesh_io;
+#[cfg(test)]
+mod mesh_tests;
 mod mesh_topology;
 mod outline;
 pub mod rest;

@@ -1,8 +1,10 @@
-//! The finite-element mesh: structured rectangles, polygon meshing, the
-//! topology tables, mesh files, and every error of the mesh checks.
+//! Tests of the mesh through its public interface: structured rectangles,
+//! polygon meshing, the topology tables, mesh files, and every error of the
+//! mesh checks. (Unit tests rather than an integration test: each test
+//! binary costs a link of the whole crate in CI.)
 
-use maya::fem::{polygon, rectangle, Diagonal, TriMesh};
-use maya::Error;
+use crate::fem::{polygon, rectangle, Diagonal, TriMesh};
+use crate::Error;
 
 /// Twice the signed area of (a, b, c), from the positions alone.
 fn cross(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
@@ -295,6 +297,25 @@ fn a_convex_polygon_given_clockwise_is_meshed_counter_clockwise() {
     let step = [b[0] - a[0], b[1] - a[1]];
     assert!(cross([0.0, 0.0], towards_last, step).abs() < 1e-12);
     assert_eq!(polygon(&hexagon, 0.21).unwrap(), mesh);
+}
+
+#[test]
+fn a_narrow_slit_stays_open() {
+    // A unit square with a slit 1e-10 wide from the top down to y = 0.1:
+    // the mesh grades down to the slit and puts nothing inside it.
+    let w = 1e-10;
+    let slit = [
+        [0.0, 0.0],
+        [1.0, 0.0],
+        [1.0, 1.0],
+        [0.5, 1.0],
+        [0.5, 0.1],
+        [0.5 - w, 0.1],
+        [0.5 - w, 1.0],
+        [0.0, 1.0],
+    ];
+    let mesh = check_polygon_mesh(&slit, 1.0 - 0.9 * w, 0.3);
+    assert!(mesh.min_edge_length() <= w * (1.0 + 1e-6));
 }
 
 #[test]

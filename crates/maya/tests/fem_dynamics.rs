@@ -208,8 +208,8 @@ fn a_free_body_keeps_its_momentum_and_its_centre_of_mass_moves_uniformly() {
                 }
             }));
             let g = t.grad_wrt(xt.mul(&weights).sum(), &[v0, youngs]);
-            for i in 0..nv {
-                let expected = m[i] / total * steps as f64 * dt;
+            for (i, mi) in m.iter().enumerate() {
+                let expected = mi / total * steps as f64 * dt;
                 assert!(
                     (g[0].data[2 * i] - expected).abs() < 1e-12,
                     "{integrator:?} {model:?}: ∂x_cm/∂v0[{i}]"

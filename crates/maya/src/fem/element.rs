@@ -294,9 +294,14 @@ impl Element for Elastic {
             .zip(split(g_area.as_mut_slice(), needs[3], 1))
             .enumerate()
             .collect();
-        let chunk = |(k, ((((gx, gm), gl), gb), ga)): (usize, _)| {
-            let (gx, gm, gl, gb, ga): (&mut [f64], &mut [f64], &mut [f64], &mut [f64], &mut [f64]) =
-                (gx, gm, gl, gb, ga);
+        type Slots<'a> = (
+            (
+                ((&'a mut [f64], &'a mut [f64]), &'a mut [f64]),
+                &'a mut [f64],
+            ),
+            &'a mut [f64],
+        );
+        let chunk = |(k, ((((gx, gm), gl), gb), ga)): (usize, Slots)| {
             for i in 0..gx.len() / 6 {
                 let e = k * CHUNK + i;
                 let tri = &self.triangles[e];
@@ -348,7 +353,7 @@ impl Element for Elastic {
             let x = corners(nodes.q, tri);
             let det = super::triangle::deformation_gradient(&x, &b);
             let j = det[0][0] * det[1][1] - det[0][1] * det[1][0];
-            if !(j > 0.0) {
+            if j.is_nan() || j <= 0.0 {
                 return Err(self.inverted(e, j));
             }
             let k = triangle_stiffness(self.model, &x, &b, area, mu, lam);

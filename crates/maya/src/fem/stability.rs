@@ -37,7 +37,7 @@ pub(crate) fn check_elements(
     let n = masses.shape.last().copied().unwrap_or(0);
     let envs = masses.numel() / n.max(1);
     let batches = params.iter().map(|p| p.numel()).max().unwrap_or(0) / (4 * t).max(1);
-    let mut worst = (0.0, 0.0, 1.0, 0usize);
+    let mut worst = (0.0, 1.0, 0usize);
     for b in 0..envs.max(batches).max(1) {
         let row = |p: &Tensor, len: usize| {
             let k = if p.numel() > len { b * len } else { 0 };
@@ -65,12 +65,12 @@ pub(crate) fn check_elements(
             let k = triangle_stiffness(elastic.model(), &x, &bm, area[e], mu[e], lam[e]);
             let mass: [f64; 6] = std::array::from_fn(|j| m[tri[j / 2]]);
             let (stiffness, mode_mass) = stiffest_mode(&k, &mass);
-            if stiffness / mode_mass > worst.0 / worst.2 {
-                worst = (stiffness, 0.0, mode_mass, e);
+            if stiffness / mode_mass > worst.0 / worst.1 {
+                worst = (stiffness, mode_mass, e);
             }
         }
     }
-    let (k, _, m, e) = worst;
+    let (k, m, e) = worst;
     let tri = elastic.triangles()[e];
     limit.check(
         || {
@@ -99,7 +99,7 @@ fn stiffest_mode(k: &[[f64; 6]; 6], mass: &[f64; 6]) -> (f64, f64) {
         let kz: [f64; 6] = std::array::from_fn(|r| (0..6).map(|c| k[r][c] * z[c]).sum());
         let next: [f64; 6] = std::array::from_fn(|j| s[j] * kz[j]);
         let norm = next.iter().map(|v| v * v).sum::<f64>().sqrt();
-        if !(norm > 0.0) {
+        if norm.is_nan() || norm <= 0.0 {
             return (0.0, 1.0);
         }
         u = next.map(|v| v / norm);

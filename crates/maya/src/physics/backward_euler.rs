@@ -272,7 +272,6 @@ impl<L: LocalForces> ImplicitProblem for EnvProblem<L> {
         let dt2 = dt * dt;
         // A fixed coordinate's multiplier with the dropped coupling put
         // back: w_j += (Cᵀ λ)_j·dt²/m_j, (Cᵀλ)_j = −(a_q + a_v/dt)_j.
-        let mut w = w;
         for j in 0..x.len() {
             if spec.is_fixed(j / d) {
                 w[j] = w_fixed[j] + (a_q[j] + a_v[j] * self.s_v()) * dt2 / self.mass(theta, j);

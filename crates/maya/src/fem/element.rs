@@ -22,6 +22,7 @@ use super::material::MaterialModel;
 use super::mesh::TriMesh;
 use super::triangle::{
     triangle_energy, triangle_forces, triangle_forces_vjp, triangle_stiffness, Corners,
+    TriangleGrads,
 };
 use crate::error::{Error, Result};
 use crate::physics::{Element, NodeGrads, Nodes, StabilityLimit, Triplets};
@@ -30,9 +31,12 @@ use rayon::prelude::*;
 use std::sync::Arc;
 
 /// Triangles per parallel chunk (fixed: the sums do not depend on it).
-const CHUNK: usize = 512;
-/// Below this many triangles the chunks run on the calling thread.
-const PAR_MIN: usize = 1024;
+const CHUNK: usize = 1024;
+/// From this many triangles, chunks run in parallel and gather per vertex;
+/// below it, one thread scatters into the vertices in triangle order (a
+/// step of a small mesh is shorter than handing work to threads). Which
+/// path runs depends on the mesh alone, never on the thread count.
+const PAR_MIN: usize = 8192;
 
 /// The elastic forces of a triangle mesh under one material model (see
 /// the module's doc). Usually built by
@@ -54,6 +58,8 @@ pub struct Elastic {
     /// triangle (`gather[offsets[v]..offsets[v + 1]]`).
     offsets: Arc<Vec<usize>>,
     gather: Arc<Vec<u32>>,
+    /// Triangles from which the parallel path runs ([`PAR_MIN`]).
+    par_min: usize,
 }
 
 impl Elastic {
@@ -70,6 +76,7 @@ impl Elastic {
             triangles: Arc::clone(mesh.triangles_arc()),
             offsets: Arc::new(incidence.offsets),
             gather: Arc::new(gather),
+            par_min: PAR_MIN,
         }
     }
 
@@ -87,7 +94,7 @@ impl Elastic {
         };
         let n = self.offsets.len() - 1;
         let out = &mut out[..2 * n];
-        if self.triangles.len() >= PAR_MIN {
+        if self.triangles.len() >= self.par_min {
             out.par_chunks_mut(2)
                 .enumerate()
                 .with_min_len(CHUNK)
@@ -125,6 +132,27 @@ fn split_grads(g: &mut [f64], need: bool, width: usize, chunks: usize) -> Vec<&m
         g.chunks_mut(width * CHUNK).collect()
     } else {
         (0..chunks).map(|_| &mut [][..]).collect()
+    }
+}
+
+/// Adds triangle `e`'s parameter gradients into those that are needed.
+#[inline(always)]
+fn add_param_grads(tg: &TriangleGrads, e: usize, needs: &[bool], params: &mut [Vec<f64>]) {
+    if needs[0] {
+        params[0][e] += tg.mu;
+    }
+    if needs[1] {
+        params[1][e] += tg.lam;
+    }
+    if needs[2] {
+        let gb = &mut params[2][4 * e..4 * e + 4];
+        gb[0] += tg.b[0][0];
+        gb[1] += tg.b[0][1];
+        gb[2] += tg.b[1][0];
+        gb[3] += tg.b[1][1];
+    }
+    if needs[3] {
+        params[3][e] += tg.area;
     }
 }
 
@@ -241,6 +269,19 @@ impl Element for Elastic {
     }
 
     fn force(&self, nodes: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
+        if self.triangles.len() < self.par_min {
+            for (e, tri) in self.triangles.iter().enumerate() {
+                let (b, area, mu, lam) = triangle_params(params, e);
+                let x = corners(nodes.q, tri);
+                let fe = triangle_forces(self.model, &x, &b, area, mu, lam)
+                    .map_err(|det| self.inverted(e, det))?;
+                for (c, &v) in tri.iter().enumerate() {
+                    f[2 * v] += fe[c][0];
+                    f[2 * v + 1] += fe[c][1];
+                }
+            }
+            return Ok(());
+        }
         let mut per_corner = vec![0.0; 6 * self.triangles.len()];
         let chunk = |(k, out): (usize, &mut [f64])| -> Result<()> {
             for (i, out) in out.chunks_exact_mut(6).enumerate() {
@@ -253,7 +294,7 @@ impl Element for Elastic {
             }
             Ok(())
         };
-        if self.triangles.len() >= PAR_MIN {
+        if self.triangles.len() >= self.par_min {
             per_corner
                 .par_chunks_mut(6 * CHUNK)
                 .enumerate()
@@ -278,6 +319,20 @@ impl Element for Elastic {
     ) -> Result<()> {
         let needs = grads.needs_params;
         let t = self.triangles.len();
+        if t < self.par_min {
+            for (e, tri) in self.triangles.iter().enumerate() {
+                let (b, area, mu, lam) = triangle_params(params, e);
+                let x = corners(nodes.q, tri);
+                let g = corners(grad_f, tri);
+                let tg = triangle_forces_vjp(self.model, &x, &b, area, mu, lam, &g);
+                for (c, &v) in tri.iter().enumerate() {
+                    grads.q[2 * v] += tg.x[c][0];
+                    grads.q[2 * v + 1] += tg.x[c][1];
+                }
+                add_param_grads(&tg, e, needs, grads.params);
+            }
+            return Ok(());
+        }
         let mut per_corner = vec![0.0; 6 * t];
         // Each chunk of triangles writes its corners and its own slots of
         // each parameter gradient (an empty slice where none is needed).
@@ -330,7 +385,7 @@ impl Element for Elastic {
                 }
             }
         };
-        if t >= PAR_MIN {
+        if t >= self.par_min {
             work.into_par_iter().for_each(chunk);
         } else {
             work.into_iter().for_each(chunk);
@@ -379,5 +434,86 @@ impl Element for Elastic {
             }
         }
         Some(energy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fem::{rectangle, rest_shape, Diagonal};
+
+    /// The parallel path (chunks, then a per-vertex gather) against the
+    /// serial scatter, on one mesh: forces and every adjoint to round-off.
+    #[test]
+    fn the_parallel_path_matches_the_serial_one() {
+        let mesh = rectangle([0.0, 0.0], 3.0, 1.0, 48, 16, Diagonal::Alternating).unwrap();
+        let (nv, nt) = (mesh.n_vertices(), mesh.n_triangles());
+        let mut dm_inv = Vec::new();
+        let mut area = Vec::new();
+        for tri in mesh.triangles() {
+            let x = [
+                mesh.vertices()[tri[0]],
+                mesh.vertices()[tri[1]],
+                mesh.vertices()[tri[2]],
+            ];
+            let (b, a) = rest_shape(&x);
+            dm_inv.extend([b[0][0], b[0][1], b[1][0], b[1][1]]);
+            area.push(a);
+        }
+        let mu: Vec<f64> = (0..nt)
+            .map(|e| 1e3 * (1.0 + 0.1 * (e as f64).sin()))
+            .collect();
+        let lam: Vec<f64> = (0..nt)
+            .map(|e| 2e3 * (1.0 + 0.1 * (e as f64).cos()))
+            .collect();
+        let params: [&[f64]; 4] = [&mu, &lam, &dm_inv, &area];
+        let q: Vec<f64> = (0..2 * nv)
+            .map(|j| mesh.vertices()[j / 2][j % 2] + 0.01 * (j as f64 * 0.37).sin())
+            .collect();
+        let gf: Vec<f64> = (0..2 * nv).map(|j| (j as f64 * 0.11).cos()).collect();
+        let mass = vec![1.0; nv];
+        let nodes = Nodes {
+            dim: 2,
+            spatial: 2,
+            q: &q,
+            v: &q,
+            mass: &mass,
+            inertia: &[],
+            first: 0,
+            env: 0,
+        };
+        let run = |par_min: usize| {
+            let mut e = Elastic::new(MaterialModel::NeoHookean, &mesh);
+            e.par_min = par_min;
+            let mut f = vec![0.0; 2 * nv];
+            e.force(&nodes, &params, &mut f).unwrap();
+            let (mut gq, mut gv, mut gm) = (vec![0.0; 2 * nv], vec![0.0; 2 * nv], vec![0.0; nv]);
+            let mut gp = vec![
+                vec![0.0; nt],
+                vec![0.0; nt],
+                vec![0.0; 4 * nt],
+                vec![0.0; nt],
+            ];
+            let needs = [true; 4];
+            let mut grads = NodeGrads {
+                q: &mut gq,
+                v: &mut gv,
+                mass: &mut gm,
+                inertia: &mut [],
+                params: &mut gp,
+                needs_mass: false,
+                needs_params: &needs,
+            };
+            e.vjp(&(), &nodes, &params, &gf, &mut grads).unwrap();
+            let mut all = f;
+            all.extend(gq);
+            all.extend(gp.into_iter().flatten());
+            all
+        };
+        let (serial, parallel) = (run(usize::MAX), run(0));
+        let scale = serial.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (a, b) in serial.iter().zip(&parallel) {
+            assert!((a - b).abs() <= 1e-13 * scale, "{a} vs {b}");
+        }
     }
 }

@@ -385,10 +385,10 @@ impl Element for SpringNetwork {
                 l2 += dv[q] * dv[q];
             }
             let (ks, ls) = (k[sp], rest[sp]);
-            if l2 == 0.0 {
-                if let Some(e) = coincident(self, sp, ls) {
-                    return Err(e);
-                }
+            if l2 == 0.0
+                && let Some(e) = coincident(self, sp, ls)
+            {
+                return Err(e);
             }
             // K (∂f/∂d) + s_v·C (∂f/∂w), f the force on a.
             let ratio = if l2 == 0.0 { 1.0 } else { 1.0 - ls / l2.sqrt() };

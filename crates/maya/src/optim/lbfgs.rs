@@ -63,10 +63,10 @@ impl<O: Objective> Problem<'_, O> {
     }
 
     fn evaluate(&self, flat: &[f64]) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
-        if let Some((x, loss, grad)) = self.cache.borrow().as_ref() {
-            if x.as_slice() == flat {
-                return Ok((*loss, grad.clone()));
-            }
+        if let Some((x, loss, grad)) = self.cache.borrow().as_ref()
+            && x.as_slice() == flat
+        {
+            return Ok((*loss, grad.clone()));
         }
         let params = self.unflatten(flat);
         let outcome =

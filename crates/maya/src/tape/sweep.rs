@@ -265,10 +265,10 @@ fn sweep(
         }
         if let Some(keep) = keep {
             for o in node.outputs.clone() {
-                if !keep[o] {
-                    if let Some(g) = grads[o].take() {
-                        pool.give(g);
-                    }
+                if !keep[o]
+                    && let Some(g) = grads[o].take()
+                {
+                    pool.give(g);
                 }
             }
         }

@@ -136,8 +136,10 @@ fn a_box_slides_to_rest_at_the_discrete_coulomb_distance() {
 }
 
 /// A box sliding on the ground (two vertex contacts, friction) hit by a
-/// circle (circle–face), and a circle on the ground: the smoothed model's
-/// gradient against its own central differences.
+/// circle (circle–face), and a circle on the ground, with external
+/// wrenches: the smoothed model's gradient (w.r.t. initial poses and
+/// velocities, masses, inertias, μ and wrenches) against its own central
+/// differences.
 #[test]
 fn gradcheck_of_a_short_rollout_with_several_contacts_and_friction() {
     let mut w = World::new(1e-2).with_contact(options(1e-3, 2e-2));
@@ -164,6 +166,10 @@ fn gradcheck_of_a_short_rollout_with_several_contacts_and_friction() {
             friction: 0.4,
         }
         .to_tensor(),
+        Tensor::from_data(
+            vec![0.5, -1.0, 0.01, 0.0, 0.3, 0.0, -0.2, 0.0, -0.02],
+            vec![b, 3],
+        ),
     ];
     let seen = w.contacts(&pose.concat()).len();
     assert!(seen >= 3, "the scene starts with {seen} contacts");
@@ -185,7 +191,7 @@ fn gradcheck_of_a_short_rollout_with_several_contacts_and_friction() {
                 mass: v[2],
                 inertia: v[3].try_mul(&milli).unwrap(),
                 material: v[4],
-                wrench: None,
+                wrench: Some(v[5]),
             };
             let end = w.rollout(&state, &params, 20).unwrap();
             t.concat(&[end.pose, end.velocity], 0)
@@ -267,4 +273,79 @@ fn coincident_circle_centres_are_a_degenerate_contact_error() {
         "{msg}"
     );
     assert!(msg.contains("centres coincide"), "{msg}");
+}
+
+/// One step of one frictionless contact, normal direction only (the central
+/// path in closed form): with u = φ/h + v − g h and κ_i = κ(1 − φ/d̂)³,
+/// λ = (m/2)(√(u² + 4κ_i/m) − u), v⁺ = v − g h + λ/m,
+/// ∂v⁺/∂v = ½(1 + u/√(u² + 4κ_i/m)), ∂v⁺/∂m = −κ_i/(m²√(u² + 4κ_i/m)).
+#[test]
+fn one_step_of_one_contact_is_the_central_path_in_closed_form() {
+    let (r, m, h, g, kappa, dhat) = (0.1, 2.0, 1e-2, 9.81, 1e-4, 1e-2);
+    let (phi, v) = (2e-3, -0.3);
+    let mut w = World::new(h).with_contact(options(kappa, dhat));
+    w.set_ground(Ground::horizontal(0.0));
+    w.add_body(Shape::circle(r), m / (PI * r * r));
+    let t = TensorTape::new();
+    let s0 = w.state(&t, &[[0.0, r + phi, 0.0]], &[[0.0, v, 0.0]]);
+    let p = w.params(&t, material(0.0));
+    let end = w.rollout(&s0, &p, 1).unwrap();
+    let ki = kappa * (1.0 - phi / dhat).powi(3);
+    let u = phi / h + v - g * h;
+    let root = (u * u + 4.0 * ki / m).sqrt();
+    let want = v - g * h + 0.5 * (root - u);
+    let got = end.velocity.value().data[1];
+    assert!(
+        (got - want).abs() < 1e-12 * want.abs(),
+        "v⁺ = {got}, closed form {want}"
+    );
+    let gr = t.grad(end.velocity.at(&[0, 1]));
+    let dv = gr[s0.velocity.idx()].data[1];
+    let dm = gr[p.mass.idx()].data[0];
+    let (want_dv, want_dm) = (0.5 * (1.0 + u / root), -ki / (m * m * root));
+    assert!(
+        (dv - want_dv).abs() < 1e-9 * want_dv.abs(),
+        "∂v⁺/∂v = {dv}, closed form {want_dv}"
+    );
+    assert!(
+        (dm - want_dm).abs() < 1e-9 * want_dm.abs(),
+        "∂v⁺/∂m = {dm}, closed form {want_dm}"
+    );
+}
+
+/// Off the tape (nothing needs a gradient) errors still name their step.
+#[test]
+fn errors_off_the_tape_name_the_step() {
+    let w = stack(1);
+    let t = TensorTape::new();
+    let row = |v: [f64; 3]| t.constant(Tensor::from_data(v.to_vec(), vec![3]));
+    let s0 = w.state_from_parts(
+        &[row([0.0, 0.1, 0.0]), row([0.03, 0.3, 0.0])],
+        &[row([0.0; 3]), row([0.0; 3])],
+    );
+    let mp = w.mass_properties();
+    let p = RigidParams {
+        mass: t.constant(Tensor::from_data(
+            mp.iter().map(|m| m.mass).collect(),
+            vec![2],
+        )),
+        inertia: t.constant(Tensor::from_data(
+            mp.iter().map(|m| m.inertia).collect(),
+            vec![2],
+        )),
+        material: t.constant(material(0.5).to_tensor()),
+        wrench: None,
+    };
+    let err = w.rollout(&s0, &p, 2).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Solve {
+                step: 1,
+                iters: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

@@ -22,10 +22,28 @@
 //! the Stewart–Trinkle LCP: exact Coulomb friction, and inelastic contact
 //! that lands exactly on the surface (the φ/h term). The relaxation λs = κ
 //! is a force at a distance: κ is in joules (N·s × m/s), a body of mass m
-//! resting under gravity g floats at the gap κ/(m g) whatever the time
-//! step, and the taper makes the force vanish smoothly (C²) at d̂ so
-//! contacts enter and leave the problem without a jump. Small κ is close to
-//! hard contact; larger κ smooths the map and its gradients.
+//! resting under gravity g on one contact floats at the gap κ/(m g)
+//! whatever the time step (on k contacts sharing its weight, k κ/(m g)),
+//! and the taper makes the force vanish smoothly (C²) at d̂ so contacts
+//! enter and leave the problem without a jump. Small κ is close to hard
+//! contact; larger κ smooths the map and its gradients.
+//!
+//! How close, measured (`tests/rigid_complementarity.rs`): a head-on
+//! inelastic collision of 1 kg and 3 kg circles at κ = 1e-10 J matches the
+//! hard closed form to 1e-6 m in position and 2.3e-6 in ∂x₂/∂x₁ (8e-8 in
+//! the velocity and mass gradients); a box sliding to rest at κ = 1e-10 J
+//! stops within 2e-9 m of the discrete Coulomb distance, with ∂d/∂v₀ and
+//! ∂d/∂μ within 2e-8; at κ = 1e-3 J a 20-step rollout with five contacts
+//! and friction agrees with central differences of the same model to
+//! 6e-7 relative. As κ → 0 the adjoint loses digits (about 6e-4 at
+//! κ = 1e-12 J in the collision): the normal slack s ≈ κ/λ of a touching
+//! contact is a small difference of velocities.
+//!
+//! Without friction (μ = 0) the cone is empty, so the friction pairs drop
+//! out; the gradient w.r.t. μ there is 0 (one-sided). The φ/h term is not
+//! capped for penetrating contacts (φ < 0): they are pushed out within one
+//! step. Restitution, time-of-impact correction, warm starts and a
+//! gradient w.r.t. κ are not implemented yet.
 //!
 //! The solver is a Mehrotra predictor–corrector interior point method
 //! solved to the exact central point for the given κ (so the smoothed model
@@ -56,7 +74,8 @@
 //! let s0 = world.state(&t, &[[0.0, 0.1, 0.0]], &[[1.0, 0.0, 0.0]]);
 //! let p = world.params(&t, Material { stiffness: 0.0, damping: 0.0, friction: 0.5 });
 //! let end = world.rollout(&s0, &p, 30).unwrap();
-//! // It slides to rest within v₀²/(2μg) ≈ 0.1 m, floating κ/(m g) ≈ 1 µm up.
+//! // It slides to rest near v₀²/(2μg) ≈ 0.1 m, floating 2κ/(m g) ≈ 2 µm up
+//! // on its two bottom corners.
 //! let [x, y, _] = [0, 1, 2].map(|k| end.pose.value().data[k]);
 //! assert!(x > 0.09 && x < 0.12, "{x}");
 //! assert!((y - 0.1).abs() < 1e-5, "{y}");

@@ -28,8 +28,9 @@ pub enum ContactModel {
 /// Options of the complementarity contact model.
 ///
 /// κ (`kappa`, in joules) is the central-path product λ·s of an impulse
-/// (N·s) and a slack (m/s). A body of mass m resting under gravity g floats
-/// at the gap κ/(m g) above the surface, independently of the time step;
+/// (N·s) and a slack (m/s). A body of mass m resting under gravity g on one
+/// contact floats at the gap κ/(m g) above the surface (k κ/(m g) on k
+/// contacts sharing its weight), independently of the time step;
 /// separating surfaces closer than `activation_distance` d̂ still feel a
 /// force κ_i/s, with κ_i = κ·(1 − φ/d̂)³ tapered to zero at d̂. Small κ is
 /// close to hard contact (gradients of a piecewise-smooth map); larger κ

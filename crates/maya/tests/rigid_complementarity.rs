@@ -349,3 +349,44 @@ fn errors_off_the_tape_name_the_step() {
         "{err}"
     );
 }
+
+/// A box on the ground under gravity tilted by θ (a slope), from rest, μ =
+/// 0.5: final x and ∂x/∂μ after N steps.
+fn box_on_slope(theta: f64, steps: usize) -> (f64, f64) {
+    let (h, g, mu) = (1e-2, 9.81, 0.5);
+    let mut w = World::new(h).with_contact(options(1e-10, 1e-2));
+    w.gravity = [g * theta.sin(), -g * theta.cos()];
+    w.set_ground(Ground::horizontal(0.0));
+    w.add_body(Shape::rect(0.2, 0.2), 25.0);
+    let t = TensorTape::new();
+    let s0 = w.state(&t, &[[0.0, 0.1, 0.0]], &[[0.0; 3]]);
+    let p = w.params(&t, material(mu));
+    let end = w.rollout(&s0, &p, steps).unwrap();
+    let gr = t.grad(end.pose.at(&[0, 0]));
+    (end.pose.value().data[0], gr[p.material.idx()].data[2])
+}
+
+/// Below the friction angle (tan θ < μ) the box sticks, with zero gradient
+/// w.r.t. μ; above it, it slides with a = g(sin θ − μ cos θ): after N
+/// steps of semi-implicit Euler s = ½ a T(T + h), ∂s/∂μ = −½ g cos θ T(T + h).
+#[test]
+fn a_box_on_a_slope_sticks_below_the_friction_angle_and_slides_above() {
+    let (h, g, mu, n) = (1e-2, 9.81, 0.5, 30);
+    let (x, dmu) = box_on_slope(20f64.to_radians(), n);
+    eprintln!("θ = 20°: x {x:e}, ∂x/∂μ {dmu:e}");
+    assert!(x.abs() < 1e-6 && dmu.abs() < 1e-6, "x {x}, ∂x/∂μ {dmu}");
+    let theta = 35f64.to_radians();
+    let (x, dmu) = box_on_slope(theta, n);
+    let big_t = h * n as f64;
+    let a = g * (theta.sin() - mu * theta.cos());
+    let (want, want_dmu) = (
+        0.5 * a * big_t * (big_t + h),
+        -0.5 * g * theta.cos() * big_t * (big_t + h),
+    );
+    eprintln!("θ = 35°: x {x:.9} ({want:.9}), ∂x/∂μ {dmu:.9} ({want_dmu:.9})");
+    assert!((x - want).abs() < 1e-6, "x {x}, closed form {want}");
+    assert!(
+        (dmu - want_dmu).abs() < 1e-6,
+        "∂x/∂μ {dmu}, closed form {want_dmu}"
+    );
+}

@@ -33,7 +33,9 @@
 //! hard closed form to 1e-6 m in position and 2.3e-6 in ∂x₂/∂x₁ (8e-8 in
 //! the velocity and mass gradients); a box sliding to rest at κ = 1e-10 J
 //! stops within 2e-9 m of the discrete Coulomb distance, with ∂d/∂v₀ and
-//! ∂d/∂μ within 2e-8; at κ = 1e-3 J a 20-step rollout with five contacts
+//! ∂d/∂μ within 2e-8; a box on a slope (μ = 0.5) sticks at 20° (creep
+//! 8e-9 m, ∂x/∂μ = 7e-8) and slides at 35° within 3e-8 m of
+//! ½ g(sin θ − μ cos θ) T(T + h), ∂x/∂μ within 2e-7; at κ = 1e-3 J a 20-step rollout with five contacts
 //! and friction agrees with central differences of the same model to
 //! 6e-7 relative. As κ → 0 the adjoint loses digits (about 6e-4 at
 //! κ = 1e-12 J in the collision): the normal slack s ≈ κ/λ of a touching

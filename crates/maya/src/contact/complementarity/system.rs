@@ -255,3 +255,97 @@ impl Factored {
         Ok(x)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact::pairs::{Contact, Feature};
+
+    fn system(contacts: &[ContactRows], mu: f64) -> System<'_> {
+        System {
+            mass: vec![2.0, 2.0, 0.5, 1.0, 1.0, 0.2],
+            v_free: vec![0.0; 6],
+            contacts,
+            mu,
+            kappa: 1e-3,
+            h: 1e-2,
+            step: 0,
+        }
+    }
+
+    fn contact() -> ContactRows {
+        ContactRows {
+            contact: Contact {
+                a: 0,
+                b: 1,
+                feature: Feature::CircleCircle,
+            },
+            a: 0,
+            b: Some(1),
+            phi: 1e-3,
+            n: [[0.6, 0.8, 0.1], [-0.6, -0.8, 0.3]],
+            t: [[-0.8, 0.6, 0.2], [0.8, -0.6, -0.4]],
+            taper: 0.9,
+            taper_d: -0.3,
+        }
+    }
+
+    /// B⁻¹ from the elimination is the inverse of B = S + Z A, written out.
+    #[test]
+    fn b_inverse_inverts_s_plus_z_a() {
+        let contacts = [contact()];
+        for mu in [0.0, 0.7] {
+            let sys = system(&contacts, mu);
+            let (z, s) = ([0.3, 0.05, 0.02, 0.4], [0.01, 0.2, 0.3, 0.05]);
+            let a = if mu > 0.0 {
+                [
+                    [0.0; 4],
+                    [0.0, 0.0, 0.0, 1.0],
+                    [0.0, 0.0, 0.0, 1.0],
+                    [mu, -1.0, -1.0, 0.0],
+                ]
+            } else {
+                [[0.0; 4]; 4]
+            };
+            let inv = sys.b_inverse(&z, &s);
+            for r in 0..4 {
+                for c in 0..4 {
+                    let b_rc = |k: usize| {
+                        let diag = if r == k { s[r] } else { 0.0 };
+                        diag + z[r] * a[r][k]
+                    };
+                    let prod: f64 = (0..4).map(|k| b_rc(k) * inv[k][c]).sum();
+                    let want = if r == c { 1.0 } else { 0.0 };
+                    assert!(
+                        (prod - want).abs() < 1e-12,
+                        "μ {mu}: (B B⁻¹)[{r}][{c}] = {prod}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// ⟨y, G v⟩ = ⟨Gᵀ y, v⟩, and ∂⟨y, G v⟩/∂(rows) from `g_outer`.
+    #[test]
+    fn g_products_are_adjoint() {
+        let contacts = [contact()];
+        let sys = system(&contacts, 0.5);
+        let v = [0.3, -0.2, 0.5, 0.1, 0.7, -0.4];
+        let y = [0.2, -0.1, 0.4, 0.3];
+        let gv = sys.g_dot(0, &v);
+        let mut gty = vec![0.0; 6];
+        sys.gt_add(0, y, &mut gty);
+        let lhs: f64 = (0..4).map(|k| y[k] * gv[k]).sum();
+        let rhs: f64 = (0..6).map(|j| gty[j] * v[j]).sum();
+        assert!((lhs - rhs).abs() < 1e-15);
+        // ⟨y, G v⟩ is linear in the rows: its gradient dotted with the rows
+        // gives it back.
+        let (gn, gt) = sys.g_outer(0, y, &v);
+        let c = &contacts[0];
+        let back: f64 = (0..2)
+            .flat_map(|s| (0..3).map(move |k| (s, k)))
+            .map(|(s, k)| gn[s][k] * c.n[s][k] + gt[s][k] * c.t[s][k])
+            .sum();
+        assert!((back - lhs).abs() < 1e-15, "{back} vs {lhs}");
+    }
+}

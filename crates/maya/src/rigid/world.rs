@@ -67,8 +67,9 @@ pub struct World {
     pub friction_regularization: f64,
     /// The contact model: [`ContactModel::Penalty`] (the default, with
     /// [`World::penalty`] and the material's stiffness and damping) or
-    /// [`ContactModel::Complementarity`] (the material's friction only;
-    /// see [`crate::contact::complementarity`]).
+    /// [`ContactModel::Complementarity`] (of the material only the friction
+    /// acts; stiffness and damping are still checked to be non-negative
+    /// and finite; see [`crate::contact::complementarity`]).
     pub contact_model: ContactModel,
 }
 

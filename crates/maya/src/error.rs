@@ -325,6 +325,19 @@ pub enum Error {
         /// The largest depth accepted (m).
         tolerance: f64,
     },
+    /// Contact geometry with no defined normal, such as two circles whose
+    /// centres coincide.
+    #[error("contact between body {body} and {} at step {step} is degenerate: {reason}", match .other { Some(o) => format!("body {o}"), None => "the ground".to_string() })]
+    DegenerateContact {
+        /// The first body.
+        body: usize,
+        /// The other body, or `None` for the ground.
+        other: Option<usize>,
+        /// The step at which it occurred.
+        step: usize,
+        /// What is degenerate.
+        reason: &'static str,
+    },
     /// A parameter value (a stiffness, a damping, a drag, a rest length, a
     /// gravity component) that is non-finite or out of range, named with
     /// where it sits (e.g. "stiffness of spring 4").

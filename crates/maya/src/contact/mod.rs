@@ -58,12 +58,14 @@
 // one node or component index, as the equations do.
 #![allow(clippy::needless_range_loop)]
 
+pub mod complementarity;
 mod element;
 mod friction;
 pub(crate) mod law;
 pub mod pairs;
 mod penalty;
 
+pub use complementarity::{ComplementarityOptions, ContactModel};
 pub(crate) use element::PenaltyContact;
 pub use friction::{friction_force, friction_force_vjp};
 pub use pairs::{ContactPoint, Feature};

@@ -309,6 +309,17 @@ fn at_step(e: Error, step: usize) -> Error {
             residual,
             reason,
         },
+        Error::DegenerateContact {
+            body,
+            other,
+            reason,
+            ..
+        } => Error::DegenerateContact {
+            body,
+            other,
+            step,
+            reason,
+        },
         e => e,
     }
 }

@@ -6,7 +6,8 @@
 
 use super::body::RigidParams;
 use super::world::World;
-use crate::contact::PenaltyContact;
+use crate::contact::complementarity::ComplementarityStep;
+use crate::contact::{ContactModel, PenaltyContact};
 use crate::error::{Error, Result};
 use crate::physics::{
     check_masses, BuiltinForces, DynElement, Explicit, MassModel, Model, NodalLoad,
@@ -87,6 +88,10 @@ impl World {
                 });
             }
         }
+        if let ContactModel::Complementarity(options) = self.contact_model {
+            // Implicit in the contact impulses: no explicit stability bound.
+            return options.validate();
+        }
         let (k, c) = (mat.data[0], mat.data[1]);
         let (stiffness_bound, mass) = self.stable_time_step(k, &m.data, &i.data);
         if !mass.is_finite() {
@@ -145,6 +150,18 @@ impl World {
     ) -> (Arc<dyn Stepper>, Vec<TVar<'t>>) {
         let tape = params.mass.tape();
         let gravity = tape.constant(Tensor::from_data(self.gravity.to_vec(), vec![2]));
+        if let ContactModel::Complementarity(options) = self.contact_model {
+            let step = ComplementarityStep {
+                shapes: Arc::clone(&self.shapes),
+                ground: self.ground().copied(),
+                options,
+                dt: self.dt,
+                step: 0,
+            };
+            let mut rest = vec![params.mass, params.inertia, gravity, params.material];
+            rest.extend(params.wrench);
+            return (Arc::new(step), rest);
+        }
         let mut elements: Vec<(Arc<dyn DynElement>, usize)> =
             vec![(Arc::new(self.contact_element()), 1)];
         let mut rest = vec![params.mass, params.inertia, gravity, params.material];

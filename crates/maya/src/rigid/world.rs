@@ -2,7 +2,7 @@
 //! rigid-body simulation, and the API that records its steps on a tape.
 
 use super::body::{Material, RigidParams, RigidState};
-use crate::contact::{ContactPoint, Ground, Penalty};
+use crate::contact::{ContactModel, ContactPoint, Ground, Penalty};
 use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::geometry::Shape;
@@ -65,6 +65,12 @@ pub struct World {
     /// raises it as far as explicit stability needs (see
     /// [`crate::contact`]'s friction law), so a small ε is safe.
     pub friction_regularization: f64,
+    /// The contact model: [`ContactModel::Penalty`] (the default, with
+    /// [`World::penalty`] and the material's stiffness and damping) or
+    /// [`ContactModel::Complementarity`] (of the material only the friction
+    /// acts; stiffness and damping are still checked to be non-negative
+    /// and finite; see [`crate::contact::complementarity`]).
+    pub contact_model: ContactModel,
 }
 
 impl World {
@@ -88,7 +94,23 @@ impl World {
             friction_regularization: 0.01,
             allow_initial_overlap: false,
             overlap_tolerance: 0.05,
+            contact_model: ContactModel::Penalty,
         })
+    }
+
+    /// This world with contact model `model`.
+    ///
+    /// ```
+    /// use maya::contact::{ComplementarityOptions, ContactModel};
+    /// use maya::rigid::World;
+    /// let w = World::new(1e-2).with_contact(ContactModel::Complementarity(
+    ///     ComplementarityOptions::simulation(),
+    /// ));
+    /// assert_ne!(w.contact_model, ContactModel::Penalty);
+    /// ```
+    pub fn with_contact(mut self, model: ContactModel) -> World {
+        self.contact_model = model;
+        self
     }
 
     /// Adds a body of `shape` at areal `density` (kg/m²) and returns its

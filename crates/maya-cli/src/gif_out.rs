@@ -194,7 +194,15 @@ mod tests {
         let mut p = Palette::new(&[[200, 30, 30]]);
         let red = p.index([200, 30, 30]);
         assert_eq!(p.colors[red as usize], [200, 30, 30]);
-        assert_eq!(p.colors[p.index([250, 250, 250]) as usize], [255, 255, 255]);
+        let d2 = |a: [u8; 3], b: [u8; 3]| -> i32 {
+            (0..3).map(|k| (a[k] as i32 - b[k] as i32).pow(2)).sum()
+        };
+        for c in [[250, 250, 250], [90, 90, 95], [10, 200, 30], [201, 29, 31]] {
+            let i = p.index(c) as usize;
+            let got = p.colors[i];
+            let best = p.colors.iter().map(|&q| d2(q, c)).min().unwrap();
+            assert_eq!(d2(got, c), best, "{c:?} -> {got:?}");
+        }
         assert!(p.colors.len() <= 255);
     }
 

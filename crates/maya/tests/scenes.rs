@@ -427,3 +427,35 @@ fn a_scene_on_a_tape_gives_gradients() {
         "{dv}, {dx}"
     );
 }
+
+#[test]
+fn the_readme_excerpt_is_a_scene() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("```json\n").expect("README has a JSON scene") + 8;
+    let len = readme[start..].find("```").unwrap();
+    let Scene::Rigid(scene) = Scene::from_json(&readme[start..start + len]).unwrap() else {
+        panic!("the README's scene is rigid")
+    };
+    assert_eq!((scene.name.as_str(), scene.bodies.len()), ("billiards", 2));
+}
+
+#[test]
+fn a_particle_settles_on_a_tilted_ground() {
+    // A 1 kg particle with strong drag drops onto the line through (0, 0.2)
+    // with normal (−0.1, 1), stiffness 1e4 N/m: it rests, sliding slowly
+    // (no friction), where the spring holds the normal part of its weight,
+    // mg·cos α / k below the surface.
+    let json = r#"{"kind": "particles", "name": "drop", "dt": 0.001, "steps": 3000,
+      "frames": 3, "drag": 20,
+      "ground": {"normal": [-0.1, 1], "point": [0, 0.2], "stiffness": 1e4},
+      "particles": [{"position": [0, 1], "mass": 1}]}"#;
+    let traj = Scene::from_json(json).unwrap().simulate().unwrap();
+    let g = traj.geometry.ground.unwrap();
+    let cos = 1.0 / 1.01f64.sqrt();
+    assert!((g.normal[1] - cos).abs() < 1e-15 && (g.offset - 0.2 * cos).abs() < 1e-15);
+    let p = traj.last().positions[0];
+    let height = g.normal[0] * p[0] + g.normal[1] * p[1] - g.offset;
+    let sink = 9.81 * cos / 1e4;
+    assert!((height + sink).abs() < 1e-6, "{height} vs {}", -sink);
+    assert!(p[0] < -0.01, "slides down the slope to the left: {p:?}");
+}

@@ -31,7 +31,7 @@
 //! ```
 //!
 //! Errors name the field and, for JSON text, the line and column
-//! ([`Error::Scene`](crate::Error::Scene)): an unknown field (a typo), a
+//! ([`Error::Scene`]): an unknown field (a typo), a
 //! missing one, a value of the wrong type, and a value that fails a check
 //! (a negative radius, a non-convex polygon, a spring joining a particle
 //! that does not exist, dt ≤ 0):
@@ -48,10 +48,10 @@
 //! ```
 //!
 //! The world's own checks surface as their errors: a time step past the
-//! contact's stability bound ([`Error::TimeStep`](crate::Error::TimeStep)),
+//! contact's stability bound ([`Error::TimeStep`]),
 //! bodies that start overlapping
-//! ([`Error::InitialOverlap`](crate::Error::InitialOverlap)), a spring past
-//! its stability bound ([`Error::Stability`](crate::Error::Stability)).
+//! ([`Error::InitialOverlap`]), a spring past
+//! its stability bound ([`Error::Stability`]).
 //!
 //! To differentiate through a scene, build it on a tape with
 //! [`RigidScene::build`] or [`ParticleScene::build`] and

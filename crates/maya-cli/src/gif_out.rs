@@ -100,7 +100,7 @@ impl GifWriter {
             encoder,
             palette,
             size,
-            delay: (delay_ms / 10).max(2) as u16,
+            delay: (delay_ms.div_ceil(10)).max(2) as u16,
             previous: None,
             pending: None,
         })

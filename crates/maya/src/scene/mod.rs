@@ -59,6 +59,7 @@
 
 mod common;
 mod io;
+mod particle_model;
 mod particles;
 mod rigid;
 mod trajectory;
@@ -70,9 +71,10 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub use common::GroundSpec;
+pub use particle_model::ParticleModel;
 pub use particles::{
-    GridSpec, IntegratorSpec, ParticleGround, ParticleModel, ParticleScene, ParticleSpec,
-    ParticlesKind, SpringGroup,
+    GridSpec, IntegratorSpec, ParticleGround, ParticleScene, ParticleSpec, ParticlesKind,
+    SpringGroup,
 };
 pub use rigid::{BodySpec, ContactSpec, PenaltySpec, RigidKind, RigidModel, RigidScene, ShapeSpec};
 pub use trajectory::{Frame, GroundLine, Outline, SceneGeometry, SceneTrajectory};

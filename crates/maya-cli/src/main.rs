@@ -1,9 +1,13 @@
-//! The `maya` command: worked examples (`maya demo`) and benchmarks
-//! (`maya bench`).
+//! The `maya` command: worked examples (`maya demo`), scene files
+//! (`maya run`) and benchmarks (`maya bench`).
 
+mod animate;
 mod bench;
 mod demo;
+mod gif_out;
 mod plot;
+mod run;
+mod view;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,6 +25,9 @@ enum Command {
     /// Run a worked problem (optimisation through simulation) and write its
     /// plots and data; without a name, list the demos.
     Demo(demo::DemoArgs),
+    /// Simulate a scene file (JSON) and write its trajectory (CSV, JSON),
+    /// an animated GIF and a still of the paths.
+    Run(run::RunArgs),
     /// Run the benchmark workloads and print one JSON line per case, as
     /// BENCHMARKS.md specifies.
     Bench(bench::BenchArgs),
@@ -29,6 +36,7 @@ enum Command {
 fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::Demo(args) => demo::run(&args),
+        Command::Run(args) => run::run(&args),
         Command::Bench(args) => {
             keep_freed_memory();
             bench::run(&args)

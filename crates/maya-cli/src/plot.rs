@@ -11,7 +11,7 @@ use std::sync::Once;
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const SIZE: (u32, u32) = (960, 640);
 
-fn register_font() {
+pub fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
@@ -160,19 +160,20 @@ where
     Ok(())
 }
 
-/// Writes `dir/stem.png` and `dir/stem.svg` with `draw`.
-fn both_formats(
+/// Writes `dir/stem.png` and `dir/stem.svg` of `size` pixels with `draw`.
+pub fn both_formats(
     dir: &Path,
     stem: &str,
+    size: (u32, u32),
     draw_png: impl FnOnce(DrawingArea<BitMapBackend, Shift>) -> Result<()>,
     draw_svg: impl FnOnce(DrawingArea<SVGBackend, Shift>) -> Result<()>,
 ) -> Result<Vec<PathBuf>> {
     register_font();
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
-    draw_png(BitMapBackend::new(&png, SIZE).into_drawing_area())
+    draw_png(BitMapBackend::new(&png, size).into_drawing_area())
         .with_context(|| format!("drawing {}", png.display()))?;
-    draw_svg(SVGBackend::new(&svg, SIZE).into_drawing_area())
+    draw_svg(SVGBackend::new(&svg, size).into_drawing_area())
         .with_context(|| format!("drawing {}", svg.display()))?;
     Ok(vec![png, svg])
 }
@@ -182,6 +183,7 @@ pub fn figure(dir: &Path, fig: &Figure) -> Result<Vec<PathBuf>> {
     both_formats(
         dir,
         &fig.stem,
+        SIZE,
         |a| draw_figure(a, fig),
         |a| draw_figure(a, fig),
     )
@@ -192,6 +194,7 @@ pub fn loss_curve(dir: &Path, title: &str, losses: &[f64]) -> Result<Vec<PathBuf
     both_formats(
         dir,
         "loss",
+        SIZE,
         |a| draw_loss(a, title, losses),
         |a| draw_loss(a, title, losses),
     )

@@ -118,3 +118,84 @@ fn bench_prints_spec_json_lines() {
     assert!((grad["loss"].as_f64().unwrap() - 982.3905999999927).abs() < 1e-9 * 982.0);
     assert!(grad["checks"]["sum dL/dA"].is_number());
 }
+
+fn scene_file(name: &str) -> String {
+    format!("{}/../../scenes/{name}.json", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn run_writes_the_trajectory_and_an_animation() {
+    let dir = std::env::temp_dir().join(format!("maya-cli-run-{}", std::process::id()));
+    let (ok, stdout, stderr) = maya(&[
+        "run",
+        &scene_file("billiards"),
+        "--steps",
+        "400",
+        "--frames",
+        "8",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("billiards: 20 bodies, 400 steps"),
+        "{stdout}"
+    );
+    let out = dir.join("billiards");
+    // CSV: a header, then one record per frame (9) and body (20).
+    let mut csv = csv::Reader::from_path(out.join("trajectory.csv")).unwrap();
+    let header = [
+        "frame", "step", "time", "body", "x", "y", "angle", "vx", "vy", "omega",
+    ];
+    assert_eq!(csv.headers().unwrap(), header.to_vec());
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 9 * 20);
+    // The cue ball (body 0) of the last frame: 400 steps of 0.1 ms at 3 m/s.
+    let last_cue = &rows[8 * 20];
+    assert_eq!((&last_cue[1], &last_cue[3]), ("400", "0"));
+    let x: f64 = last_cue[4].parse().unwrap();
+    assert!((x - (-0.5 + 3.0 * 0.04)).abs() < 1e-9, "{x}");
+    // JSON: the same frames, and the geometry to draw them.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("trajectory.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["frames"].as_array().unwrap().len(), 9);
+    assert_eq!(json["geometry"]["bodies"].as_array().unwrap().len(), 20);
+    assert_eq!(json["frames"][8]["positions"][0][0].as_f64().unwrap(), x);
+    // The animation: a GIF with a frame per recorded frame.
+    let gif_bytes = std::fs::read(out.join("animation.gif")).unwrap();
+    assert_eq!(&gif_bytes[..6], b"GIF89a");
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let mut decoder = options.read_info(gif_bytes.as_slice()).unwrap();
+    assert_eq!((decoder.width(), decoder.height()), (720, 480));
+    let mut frames = 0;
+    while decoder.read_next_frame().unwrap().is_some() {
+        frames += 1;
+    }
+    assert_eq!(frames, 9);
+    for still in ["paths.png", "paths.svg"] {
+        let len = std::fs::metadata(out.join(still)).unwrap().len();
+        assert!(len > 1000, "{still}: {len} bytes");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_names_the_file_field_and_line_of_a_bad_scene() {
+    let path = std::env::temp_dir().join(format!("maya-cli-bad-{}.json", std::process::id()));
+    let good = std::fs::read_to_string(scene_file("hanging_cloth")).unwrap();
+    std::fs::write(
+        &path,
+        good.replace("\"spacing\": 0.13", "\"spacing\": -0.13"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = maya(&["run", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    assert!(!ok);
+    let at = format!("{}:11:", path.display());
+    assert!(
+        stderr.contains(&at) && stderr.contains("field `grid.spacing`: -0.13 must be positive"),
+        "{stderr}"
+    );
+}

@@ -426,6 +426,25 @@ pub enum Error {
         /// det F.
         det: f64,
     },
+    /// A scene (`maya::scene`) that cannot be read or used: a JSON syntax
+    /// error, an unknown or missing field, a value of the wrong type or
+    /// out of range, an index past the particles; with the field's path
+    /// (`bodies[2].shape.circle.radius`) and, for a scene read from JSON,
+    /// the line and column.
+    #[error("{}{reason}", scene_location(.file, .line, .column, .field))]
+    Scene {
+        /// The file read, if the scene came from one.
+        file: Option<String>,
+        /// The field's path, e.g. `bodies[2].shape.circle.radius`; empty
+        /// for the whole document.
+        field: String,
+        /// Line (from 1) in the JSON text, if known.
+        line: Option<usize>,
+        /// Column (from 1) in the JSON text, if known.
+        column: Option<usize>,
+        /// What is wrong, with the value.
+        reason: String,
+    },
 }
 
 /// " at step 12", or nothing.
@@ -538,5 +557,28 @@ impl<T> OrPanic<T> for Result<T> {
             Ok(v) => v,
             Err(e) => panic!("{e}"),
         }
+    }
+}
+
+/// Where an [`Error::Scene`] is: "scenes/pile.json:12:9: field `dt`: "
+/// for a file (as compilers write it), "scene JSON line 12, column 9:
+/// field `dt`: " for a string, "scene: field `dt`: " for a scene built in
+/// code.
+fn scene_location(
+    file: &Option<String>,
+    line: &Option<usize>,
+    column: &Option<usize>,
+    field: &str,
+) -> String {
+    let at = match (file, line) {
+        (Some(f), Some(l)) => format!("{f}:{l}:{}", column.unwrap_or(1)),
+        (Some(f), None) => f.clone(),
+        (None, Some(l)) => format!("scene JSON line {l}, column {}", column.unwrap_or(1)),
+        (None, None) => "scene".to_string(),
+    };
+    if field.is_empty() {
+        format!("{at}: ")
+    } else {
+        format!("{at}: field `{field}`: ")
     }
 }

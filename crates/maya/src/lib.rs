@@ -58,6 +58,7 @@ pub mod optim;
 pub mod physics;
 pub mod rigid;
 pub mod scalar;
+pub mod scene;
 pub mod tape;
 pub mod tensor;
 

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::physics::{Element, NodeGrads, Nodes, StabilityLimit, Triplets};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Triangles per parallel chunk (fixed: the sums do not depend on it).
 const CHUNK: usize = 1024;
@@ -60,6 +60,10 @@ pub struct Elastic {
     gather: Arc<Vec<u32>>,
     /// Triangles from which the parallel path runs ([`PAR_MIN`]).
     par_min: usize,
+    /// A per-corner buffer (`[T·3, 2]`) kept between steps: the parallel
+    /// path overwrites every entry, so it is neither reallocated nor
+    /// zeroed each step.
+    spare: Arc<Mutex<Vec<f64>>>,
 }
 
 impl Elastic {
@@ -77,30 +81,53 @@ impl Elastic {
             offsets: Arc::new(incidence.offsets),
             gather: Arc::new(gather),
             par_min: PAR_MIN,
+            spare: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// A `[T·3, 2]` buffer whose every entry the caller overwrites: the
+    /// kept one, or a new one if another call holds it.
+    fn scratch(&self) -> Vec<f64> {
+        let len = 6 * self.triangles.len();
+        match self.spare.try_lock() {
+            Ok(mut spare) if spare.len() == len => std::mem::take(&mut *spare),
+            _ => vec![0.0; len],
+        }
+    }
+
+    /// Keeps `buffer` for the next call.
+    fn give_back(&self, buffer: Vec<f64>) {
+        if let Ok(mut spare) = self.spare.try_lock() {
+            *spare = buffer;
         }
     }
 
     /// Adds, per vertex, the sum of its corners' 2-vectors in `corners`
     /// (`[T·3, 2]`, flat) into `out` (`[V, 2]`), in triangle order.
     fn gather_into(&self, corners: &[f64], out: &mut [f64]) {
-        let per_vertex = |(v, o): (usize, &mut [f64])| {
-            let (mut x, mut y) = (0.0, 0.0);
-            for &slot in &self.gather[self.offsets[v]..self.offsets[v + 1]] {
-                x += corners[2 * slot as usize];
-                y += corners[2 * slot as usize + 1];
+        let (pairs, _) = corners.as_chunks::<2>();
+        // Vertices `first..` of a run into `out` (2 entries each).
+        let run = |(k, out): (usize, &mut [f64])| {
+            let (out, _) = out.as_chunks_mut::<2>();
+            let first = k * CHUNK;
+            for (i, o) in out.iter_mut().enumerate() {
+                let v = first + i;
+                let (mut x, mut y) = (0.0, 0.0);
+                for &slot in &self.gather[self.offsets[v]..self.offsets[v + 1]] {
+                    let p = pairs[slot as usize];
+                    x += p[0];
+                    y += p[1];
+                }
+                o[0] += x;
+                o[1] += y;
             }
-            o[0] += x;
-            o[1] += y;
         };
         let n = self.offsets.len() - 1;
         let out = &mut out[..2 * n];
         if self.triangles.len() >= self.par_min {
-            out.par_chunks_mut(2)
-                .enumerate()
-                .with_min_len(CHUNK)
-                .for_each(per_vertex);
+            out.par_chunks_mut(2 * CHUNK).enumerate().for_each(run);
         } else {
-            out.chunks_mut(2).enumerate().for_each(per_vertex);
+            out.chunks_mut(2 * CHUNK).enumerate().for_each(run);
         }
     }
 
@@ -282,7 +309,7 @@ impl Element for Elastic {
             }
             return Ok(());
         }
-        let mut per_corner = vec![0.0; 6 * self.triangles.len()];
+        let mut per_corner = self.scratch();
         let chunk = |(k, out): (usize, &mut [f64])| -> Result<()> {
             for (i, out) in out.chunks_exact_mut(6).enumerate() {
                 let e = k * CHUNK + i;
@@ -306,6 +333,7 @@ impl Element for Elastic {
                 .try_for_each(chunk)?;
         }
         self.gather_into(&per_corner, f);
+        self.give_back(per_corner);
         Ok(())
     }
 
@@ -333,7 +361,7 @@ impl Element for Elastic {
             }
             return Ok(());
         }
-        let mut per_corner = vec![0.0; 6 * t];
+        let mut per_corner = self.scratch();
         // Each chunk of triangles writes its corners and its own slots of
         // each parameter gradient (an empty slice where none is needed).
         let [g_mu, g_lam, g_b, g_area] = &mut grads.params[..4] else {
@@ -391,6 +419,7 @@ impl Element for Elastic {
             work.into_iter().for_each(chunk);
         }
         self.gather_into(&per_corner, grads.q);
+        self.give_back(per_corner);
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod plot;
+mod plot_mesh;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

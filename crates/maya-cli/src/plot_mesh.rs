@@ -372,8 +372,13 @@ pub fn mesh_figure(dir: &Path, fig: &MeshFigure) -> Result<Vec<PathBuf>> {
         cols,
     )
     .with_context(|| format!("drawing {}", png.display()))?;
-    draw(SVGBackend::new(&svg, size).into_drawing_area(), fig, scale, cols)
-        .with_context(|| format!("drawing {}", svg.display()))?;
+    draw(
+        SVGBackend::new(&svg, size).into_drawing_area(),
+        fig,
+        scale,
+        cols,
+    )
+    .with_context(|| format!("drawing {}", svg.display()))?;
     write_csv(&csv, fig).with_context(|| format!("writing {}", csv.display()))?;
     Ok(vec![png, svg, csv])
 }

@@ -27,8 +27,8 @@ pub(crate) fn edge_traction(vertices: &[[f64; 2]], edge: &[usize], traction: [f6
         let (a, b) = (vertices[w[0]], vertices[w[1]]);
         let half = 0.5 * (b[0] - a[0]).hypot(b[1] - a[1]);
         for v in w {
-            for k in 0..2 {
-                f.data[2 * v + k] += half * traction[k];
+            for (k, t) in traction.iter().enumerate() {
+                f.data[2 * v + k] += half * t;
             }
         }
     }
@@ -79,7 +79,8 @@ pub(crate) fn von_mises_field(
                 &[[b[0], b[1]], [b[2], b[3]]],
             );
             let det = f[0][0] * f[1][1] - f[0][1] * f[1][0];
-            if !(det > 0.0) {
+            // det F ≤ 0, or NaN.
+            if det.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
                 return Err(Error::InvertedElement {
                     element: e,
                     corners: *tri,

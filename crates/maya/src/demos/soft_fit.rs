@@ -283,7 +283,7 @@ pub(super) fn run(
         ));
     }
     panels.push(panel(
-        format!("fitted (evaluation {})", kept.len() - 1),
+        format!("fitted (L-BFGS, {} iterations)", fit.iters),
         &rest,
         tris,
         kpa(&fitted),

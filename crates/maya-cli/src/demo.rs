@@ -1,7 +1,7 @@
 //! `maya demo`: list the worked problems, or run one with a progress bar and
 //! write its plots and data.
 
-use crate::plot;
+use crate::{plot, plot_mesh};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -75,6 +75,9 @@ fn write_outputs(dir: &Path, report: &DemoReport) -> Result<Vec<PathBuf>> {
     for fig in &report.figures {
         written.extend(plot::figure(dir, fig)?);
     }
+    for fig in &report.mesh_figures {
+        written.extend(plot_mesh::mesh_figure(dir, fig)?);
+    }
     let title = format!("{}: loss per iteration", report.name);
     written.extend(plot::loss_curve(dir, &title, &report.losses)?);
     // Data for Python users: one CSV of all curves, one JSON of everything.
@@ -89,6 +92,10 @@ fn write_outputs(dir: &Path, report: &DemoReport) -> Result<Vec<PathBuf>> {
         "figures": report.figures.iter().map(|fig| json!({
             "stem": fig.stem, "title": fig.title, "x_label": fig.x_label, "y_label": fig.y_label,
             "curves": fig.curves.iter().map(|c| json!({"label": c.label, "is_target": c.is_target, "points": c.points})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "mesh_figures": report.mesh_figures.iter().map(|fig| json!({
+            "stem": fig.stem, "title": fig.title, "value_label": fig.value_label, "log_scale": fig.log_scale,
+            "panels": fig.panels.iter().map(|p| json!({"label": p.label, "vertices": p.vertices, "triangles": p.triangles, "values": p.values})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     });
     let path = dir.join("result.json");

@@ -104,6 +104,70 @@ fn demo_writes_plots_and_data() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The finite-element demos write their mesh figures (PNG, SVG and the
+/// triangles as CSV) beside the loss curve and data, and lower the loss.
+#[test]
+fn fem_demos_write_mesh_plots_and_lower_the_loss() {
+    for (demo, figures) in [
+        ("soft-fit", ["field", "profile"]),
+        ("shape-opt", ["stress", "progress"]),
+    ] {
+        let dir = std::env::temp_dir().join(format!("maya-cli-test-{demo}-{}", std::process::id()));
+        let (ok, stdout, stderr) = maya(&["demo", demo, "--short", "--out", dir.to_str().unwrap()]);
+        assert!(ok, "{demo}: {stderr}");
+        let out = dir.join(demo);
+        let mut files = vec![
+            "loss.png".to_string(),
+            "loss.svg".into(),
+            "trajectories.csv".into(),
+            "result.json".into(),
+        ];
+        for stem in figures {
+            files.extend([format!("{stem}.png"), format!("{stem}.svg")]);
+        }
+        files.push(format!("{}.csv", figures[0]));
+        for f in &files {
+            let len = std::fs::metadata(out.join(f)).map(|m| m.len()).unwrap_or(0);
+            assert!(len > 1000, "{demo}: {f} is missing or tiny ({len} bytes)");
+        }
+        let png = std::fs::read(out.join(format!("{}.png", figures[0]))).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        // The mesh CSV: a header and one record of nine fields per triangle.
+        let mut csv = csv::Reader::from_path(out.join(format!("{}.csv", figures[0]))).unwrap();
+        assert_eq!(csv.headers().unwrap().len(), 9);
+        let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+        assert!(!rows.is_empty());
+        for r in &rows {
+            assert!((2..9).all(|k| r[k].parse::<f64>().is_ok()), "{r:?}");
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap())
+                .unwrap();
+        let losses: Vec<f64> = json["losses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert!(losses.last().unwrap() < &losses[0], "{demo}: {losses:?}");
+        let panels = json["mesh_figures"][0]["panels"].as_array().unwrap();
+        assert_eq!(
+            rows.len(),
+            panels
+                .iter()
+                .map(|p| p["values"].as_array().unwrap().len())
+                .sum::<usize>()
+        );
+        let svg = std::fs::read_to_string(out.join(format!("{}.svg", figures[0]))).unwrap();
+        assert!(
+            svg.contains(json["mesh_figures"][0]["value_label"].as_str().unwrap()),
+            "{demo}: the colour bar is labelled"
+        );
+        assert!(stdout.contains("loss"), "{stdout}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 #[test]
 fn bench_prints_spec_json_lines() {
     let (ok, stdout, stderr) = maya(&["bench", "--workload", "W4", "--size", "64", "--runs", "1"]);

@@ -75,3 +75,81 @@ fn cloth_reduces_shape_loss_a_hundredfold() {
         r.metrics
     );
 }
+
+#[test]
+fn soft_fit_recovers_the_stiff_inclusion() {
+    let r = run_short("soft-fit");
+    let m = |k: &str| r.metric(k).unwrap();
+    println!("{:?}", r.metrics);
+    assert!(m("loss reduction") > 1e3, "{:?}", r.metrics);
+    // The uniform guess (2× the matrix, 2.5× under the inclusion) is off by
+    // a mean |ln| of 0.71; the fit brings the matrix within 15 % and finds
+    // most of the 5× contrast (the smoothness term blurs its edge).
+    assert!(m("log error initial") > 0.7);
+    assert!(m("log error matrix") < 0.15, "{:?}", r.metrics);
+    assert!(m("log error inclusion") < 0.45, "{:?}", r.metrics);
+    assert!(
+        m("contrast fitted") > 3.0 && m("contrast fitted") < 7.0,
+        "{:?}",
+        r.metrics
+    );
+    // The field figure: truth (two values, 5× apart), a uniform guess,
+    // two iterates and the fit, one value per triangle.
+    let fig = &r.mesh_figures[0];
+    assert_eq!(fig.panels.len(), 5);
+    for p in &fig.panels {
+        assert_eq!(p.values.len(), p.triangles.len());
+    }
+    let truth = &fig.panels[0].values;
+    let (lo, hi) = truth.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+        (lo.min(*v), hi.max(*v))
+    });
+    assert!((hi / lo - 5.0).abs() < 1e-12, "{lo} {hi}");
+    let guess = &fig.panels[1].values;
+    assert!(guess.iter().all(|v| *v == guess[0]));
+}
+
+#[test]
+fn shape_opt_stiffens_the_beam_at_fixed_area_with_sound_elements() {
+    use maya::fem::TriMesh;
+    let r = run_short("shape-opt");
+    let m = |k: &str| r.metric(k).unwrap();
+    println!("{:?}", r.metrics);
+    assert!(
+        m("tip deflection final") < 0.8 * m("tip deflection initial"),
+        "{:?}",
+        r.metrics
+    );
+    assert!(m("compliance ratio") < 0.8, "{:?}", r.metrics);
+    // The line search only accepts steps that lower the loss.
+    assert!(r.losses.windows(2).all(|w| w[1] <= w[0]), "{:?}", r.losses);
+    // The shapes drawn, read back as meshes: the area is held, no element
+    // has degenerated, and the clamped and loaded vertices have not moved.
+    let panels = &r.mesh_figures[0].panels;
+    let mesh =
+        |k: usize| TriMesh::new(panels[k].vertices.clone(), panels[k].triangles.clone()).unwrap();
+    let (first, last) = (mesh(0), mesh(panels.len() - 1));
+    assert!(
+        (last.total_area() - first.total_area()).abs() < 1e-10 * first.total_area(),
+        "area {} → {}",
+        first.total_area(),
+        last.total_area()
+    );
+    assert!(last.min_quality() > 0.5, "{}", last.min_quality());
+    let moved = first
+        .vertices()
+        .iter()
+        .zip(last.vertices())
+        .filter(|(p, q)| p != q)
+        .count();
+    assert!(
+        moved > first.n_vertices() / 2,
+        "the design moved {moved} vertices"
+    );
+    for (p, q) in first.vertices().iter().zip(last.vertices()) {
+        let held = p[0] == 0.0 || (p[0] == 4.0 && (p[1] - 0.5).abs() <= 0.25);
+        if held {
+            assert_eq!(p, q, "a held vertex moved");
+        }
+    }
+}

@@ -22,12 +22,19 @@ fn example_main_of_an_unknown_demo_is_an_error_listing_the_demos() {
         Error::Unknown {
             what: "demo",
             name: "juggle".into(),
-            known: vec!["throw", "sysid", "cloth", "oscillator"],
+            known: vec![
+                "throw",
+                "sysid",
+                "cloth",
+                "oscillator",
+                "soft-fit",
+                "shape-opt"
+            ],
         }
     );
     assert_eq!(
         e.to_string(),
-        "unknown demo `juggle`; the known ones are: throw, sysid, cloth, oscillator"
+        "unknown demo `juggle`; the known ones are: throw, sysid, cloth, oscillator, soft-fit, shape-opt"
     );
 }
 

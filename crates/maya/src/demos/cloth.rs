@@ -188,5 +188,6 @@ pub(super) fn run(
             ("loss reduction".into(), first / last),
             ("springs".into(), cloth.network.len() as f64),
         ],
+        mesh_figures: Vec::new(),
     })
 }

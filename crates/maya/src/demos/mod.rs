@@ -7,7 +7,11 @@
 //! over [`DemoInfo::run`]; drawing lives in the command-line crate.
 
 mod cloth;
+mod fem_fields;
 mod oscillator;
+mod shape_geometry;
+mod shape_opt;
+mod soft_fit;
 mod sysid;
 mod throw;
 
@@ -39,6 +43,74 @@ pub struct Figure {
     pub curves: Vec<Curve>,
 }
 
+/// One triangle mesh coloured by a value per triangle: a panel of a
+/// [`MeshFigure`].
+#[derive(Clone, Debug)]
+pub struct MeshPanel {
+    /// Caption of the panel.
+    pub label: String,
+    /// Vertex positions (m).
+    pub vertices: Vec<[f64; 2]>,
+    /// Triangles, as vertex indices (counter-clockwise).
+    pub triangles: Vec<[usize; 3]>,
+    /// One value per triangle, which sets its colour.
+    pub values: Vec<f64>,
+}
+
+/// Meshes drawn to scale (equal aspect) in panels, coloured through one
+/// colour map with one colour bar shared by every panel.
+///
+/// ```
+/// use maya::demos::{MeshFigure, MeshPanel};
+/// let panel = MeshPanel {
+///     label: "one triangle".into(),
+///     vertices: vec![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]],
+///     triangles: vec![[0, 1, 2]],
+///     values: vec![2.0],
+/// };
+/// let fig = MeshFigure { stem: "field".into(), title: "A field".into(),
+///     value_label: "E [Pa]".into(), log_scale: false, range: None, panels: vec![panel] };
+/// assert_eq!(fig.value_range(), Some([2.0, 2.0]));
+/// let clipped = MeshFigure { range: Some([0.0, 1.0]), ..fig };
+/// assert_eq!(clipped.value_range(), Some([0.0, 1.0]));
+/// ```
+#[derive(Clone, Debug)]
+pub struct MeshFigure {
+    /// File stem for its outputs (e.g. `field`).
+    pub stem: String,
+    /// Title.
+    pub title: String,
+    /// The colour bar's label, with units.
+    pub value_label: String,
+    /// Whether colours follow log₁₀ of the values (all positive).
+    pub log_scale: bool,
+    /// The colour bar's range; values outside it take its end colours.
+    /// `None`: from the smallest to the largest value.
+    pub range: Option<[f64; 2]>,
+    /// The panels, in reading order.
+    pub panels: Vec<MeshPanel>,
+}
+
+impl MeshFigure {
+    /// The colour bar's range: [`Self::range`] when set, else the smallest
+    /// and largest finite value over every panel (`None` when there is
+    /// none).
+    pub fn value_range(&self) -> Option<[f64; 2]> {
+        if self.range.is_some() {
+            return self.range;
+        }
+        let finite = self
+            .panels
+            .iter()
+            .flat_map(|p| p.values.iter().copied())
+            .filter(|v| v.is_finite());
+        finite.fold(None, |r, v| match r {
+            None => Some([v, v]),
+            Some([lo, hi]) => Some([lo.min(v), hi.max(v)]),
+        })
+    }
+}
+
 /// What a demo returns.
 #[derive(Clone, Debug)]
 pub struct DemoReport {
@@ -50,6 +122,8 @@ pub struct DemoReport {
     pub figures: Vec<Figure>,
     /// Named results (recovered parameters, truths, errors), in order.
     pub metrics: Vec<(String, f64)>,
+    /// Figures of fields on meshes (none for the particle demos).
+    pub mesh_figures: Vec<MeshFigure>,
 }
 
 impl DemoReport {
@@ -106,6 +180,16 @@ pub const DEMOS: &[DemoInfo] = &[
         about: "fit the frequency and damping of an oscillator to noisy data through RK4; autodiff vs analytic gradient",
         run: oscillator::run,
     },
+    DemoInfo {
+        name: "soft-fit",
+        about: "recover a Young's-modulus field (a stiff inclusion) of a plate from its static displacements (FEM, L-BFGS)",
+        run: soft_fit::run,
+    },
+    DemoInfo {
+        name: "shape-opt",
+        about: "optimise the rest shape of a cantilever for a stiffer tip at fixed area (FEM statics, Adam)",
+        run: shape_opt::run,
+    },
 ];
 
 /// Looks a demo up by name.
@@ -118,7 +202,7 @@ pub fn find(name: &str) -> Option<&'static DemoInfo> {
 ///
 /// ```
 /// let e = maya::demos::try_find("juggle").unwrap_err();
-/// assert!(e.to_string().contains("throw, sysid, cloth, oscillator"));
+/// assert!(e.to_string().contains("throw, sysid, cloth, oscillator, soft-fit, shape-opt"));
 /// ```
 pub fn try_find(name: &str) -> Result<&'static DemoInfo> {
     find(name).ok_or_else(|| Error::Unknown {

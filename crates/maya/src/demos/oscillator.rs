@@ -207,6 +207,7 @@ pub(super) fn run(
                 rel(tape_grad[0], exact_grad[0]).max(rel(tape_grad[1], exact_grad[1])),
             ),
         ],
+        mesh_figures: Vec::new(),
     })
 }
 

@@ -181,5 +181,6 @@ pub(super) fn run(
             ("c true".into(), TRUE_C),
             ("c rel. error".into(), (c - TRUE_C).abs() / TRUE_C),
         ],
+        mesh_figures: Vec::new(),
     })
 }

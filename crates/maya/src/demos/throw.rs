@@ -76,5 +76,6 @@ pub(super) fn run(
             ("vy0".into(), fit.velocity[1]),
             ("iterations".into(), fit.iterations as f64),
         ],
+        mesh_figures: Vec::new(),
     })
 }

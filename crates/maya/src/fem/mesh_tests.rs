@@ -100,6 +100,32 @@ fn rectangles_are_counter_clockwise_and_cover_their_area() {
     }
 }
 
+/// Each interior edge of a structured rectangle is one pair of adjacent
+/// triangles: as many pairs as (3T − boundary edges)/2, each pair sharing
+/// exactly two vertices, no pair listed twice.
+#[test]
+fn adjacent_triangles_are_the_interior_edges() {
+    for diagonal in PATTERNS {
+        let (nx, ny) = (5, 3);
+        let mesh = rectangle([0.0, 0.0], 2.0, 1.0, nx, ny, diagonal).unwrap();
+        let pairs = mesh.adjacent_triangles();
+        assert_eq!(
+            pairs.len(),
+            (3 * mesh.n_triangles() - 2 * (nx + ny)) / 2,
+            "{diagonal:?}"
+        );
+        let tris = mesh.triangles();
+        for w in pairs.windows(2) {
+            assert!(w[0] < w[1], "{diagonal:?}: sorted and distinct");
+        }
+        for [a, b] in pairs {
+            assert!(a < b);
+            let shared = tris[a].iter().filter(|v| tris[b].contains(v)).count();
+            assert_eq!(shared, 2, "{diagonal:?}: triangles {a} and {b}");
+        }
+    }
+}
+
 #[test]
 fn boundary_edges_circle_the_rectangle_with_the_inside_on_the_left() {
     let (x0, y0, w, h, nx, ny) = (0.5, -1.0, 2.0, 3.0, 4, 3);

@@ -58,6 +58,33 @@ impl TriMesh {
         (0..self.n_vertices()).filter(|&v| on_boundary[v]).collect()
     }
 
+    /// The pairs of triangles that share an edge, `[a, b]` with a < b,
+    /// sorted: the interior edges of the mesh, seen from their triangles
+    /// (for smoothness penalties on per-triangle fields).
+    ///
+    /// ```
+    /// use maya::fem::{rectangle, Diagonal};
+    /// // Two cells side by side, each split along its diagonal: each
+    /// // cell's pair shares the diagonal, and triangle 0 (right of cell 0)
+    /// // shares the middle edge with triangle 3 (left of cell 1).
+    /// let mesh = rectangle([0.0, 0.0], 2.0, 1.0, 2, 1, Diagonal::Right)?;
+    /// assert_eq!(mesh.adjacent_triangles(), vec![[0, 1], [0, 3], [2, 3]]);
+    /// # Ok::<(), maya::Error>(())
+    /// ```
+    pub fn adjacent_triangles(&self) -> Vec<[usize; 2]> {
+        let mut edges: Vec<((usize, usize), usize)> = directed_edges(self.triangles())
+            .map(|(from, to, t)| ((from.min(to), from.max(to)), t))
+            .collect();
+        edges.sort_unstable();
+        let mut pairs: Vec<[usize; 2]> = edges
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0)
+            .map(|w| [w[0].1.min(w[1].1), w[0].1.max(w[1].1)])
+            .collect();
+        pairs.sort_unstable();
+        pairs
+    }
+
     /// The vertex → (triangle, local corner) incidence; see [`Incidence`].
     pub fn incidence(&self) -> Incidence {
         let n = self.n_vertices();

@@ -289,7 +289,7 @@ impl Element for Elastic {
                     .iter()
                     .all(|p| p.shape.len() == 1 || p.shape.len() == 3) =>
             {
-                super::stability::check_elements(self, params, masses, limit)
+                super::stability::check_elements(self.model, &self.triangles, params, masses, limit)
             }
             _ => Ok(()),
         }

@@ -87,7 +87,7 @@ impl TriMesh {
             check_corners(t, tri, vertices.len())?;
             check_area(t, tri, &vertices)?;
         }
-        super::mesh_topology::check_edges(&triangles)?;
+        super::edges::check_edges(&triangles)?;
         check_all_used(&triangles, vertices.len())?;
         Ok(TriMesh {
             vertices,

@@ -1,8 +1,8 @@
 //! Tables read from a mesh's triangles alone: directed edges, the boundary,
 //! and the vertex → triangle incidence that per-vertex gathers walk.
 
-use super::mesh::{mesh_error, TriMesh};
-use crate::error::Result;
+use super::edges::directed_edges;
+use super::mesh::TriMesh;
 
 /// Which triangles touch each vertex, in compressed-row form: the entries of
 /// vertex `v` are `entries[offsets[v]..offsets[v + 1]]`, each a
@@ -107,36 +107,5 @@ impl TriMesh {
             }
         }
         Incidence { offsets, entries }
-    }
-}
-
-/// The directed edges (from, to, triangle) of each triangle, in triangle
-/// order and by local edge.
-fn directed_edges(triangles: &[[usize; 3]]) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
-    triangles
-        .iter()
-        .enumerate()
-        .flat_map(|(t, tri)| (0..3).map(move |k| (tri[k], tri[(k + 1) % 3], t)))
-}
-
-/// No directed edge in two triangles. Counter-clockwise triangles that share
-/// an edge traverse it in opposite directions, so a repeat means two
-/// triangles overlap (or one is listed twice), and an edge in three or more
-/// triangles always repeats a direction.
-pub(crate) fn check_edges(triangles: &[[usize; 3]]) -> Result<()> {
-    let mut edges: Vec<(usize, usize, usize)> = directed_edges(triangles).collect();
-    edges.sort_unstable();
-    match edges
-        .windows(2)
-        .find(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1))
-    {
-        Some(w) => {
-            let ((from, to, first), second) = (w[0], w[1].2);
-            Err(mesh_error(format!(
-                "triangles {first} (corners {:?}) and {second} (corners {:?}) both use the edge from vertex {from} to vertex {to} in the same direction, so they overlap; each edge borders at most two triangles, one on each side",
-                triangles[first], triangles[second]
-            )))
-        }
-        None => Ok(()),
     }
 }

@@ -31,6 +31,7 @@
 //! ```
 
 mod body;
+mod edges;
 mod element;
 mod mat2;
 pub mod material;

@@ -14,7 +14,7 @@
 //! triangles): a rollout then stops with an inverted element or a
 //! non-finite state, blaming the time step.
 
-use super::element::Elastic;
+use super::material::MaterialModel;
 use super::triangle::triangle_stiffness;
 use crate::error::Result;
 use crate::physics::StabilityLimit;
@@ -24,16 +24,17 @@ use crate::tensor::Tensor;
 /// valid lower bound; these converge it to a few digits).
 const ITERATIONS: usize = 30;
 
-/// Checks the stiffest triangle of `elastic` against `limit`; `params`
-/// are (μ, λ, B, A), each unbatched or with a leading batch axis, and
-/// `masses` `[N]` or `[B, N]`.
+/// Checks the stiffest of `triangles` under `model` against `limit`;
+/// `params` are (μ, λ, B, A), each unbatched or with a leading batch axis,
+/// and `masses` `[N]` or `[B, N]`.
 pub(crate) fn check_elements(
-    elastic: &Elastic,
+    model: MaterialModel,
+    triangles: &[[usize; 3]],
     params: &[&Tensor],
     masses: &Tensor,
     limit: &StabilityLimit,
 ) -> Result<()> {
-    let t = elastic.triangles().len();
+    let t = triangles.len();
     let n = masses.shape.last().copied().unwrap_or(0);
     let envs = masses.numel() / n.max(1);
     let batches = params.iter().map(|p| p.numel()).max().unwrap_or(0) / (4 * t).max(1);
@@ -50,7 +51,7 @@ pub(crate) fn check_elements(
             row(params[3], t),
         );
         let m = row(masses, n);
-        for (e, tri) in elastic.triangles().iter().enumerate() {
+        for (e, tri) in triangles.iter().enumerate() {
             let bm = [
                 [dm_inv[4 * e], dm_inv[4 * e + 1]],
                 [dm_inv[4 * e + 2], dm_inv[4 * e + 3]],
@@ -62,7 +63,7 @@ pub(crate) fn check_elements(
                 [-bm[1][0] / det, bm[0][0] / det],
             ];
             let x = [[0.0, 0.0], [dm[0][0], dm[1][0]], [dm[0][1], dm[1][1]]];
-            let k = triangle_stiffness(elastic.model(), &x, &bm, area[e], mu[e], lam[e]);
+            let k = triangle_stiffness(model, &x, &bm, area[e], mu[e], lam[e]);
             let mass: [f64; 6] = std::array::from_fn(|j| m[tri[j / 2]]);
             let (stiffness, mode_mass) = stiffest_mode(&k, &mass);
             if stiffness / mode_mass > worst.0 / worst.1 {
@@ -71,7 +72,7 @@ pub(crate) fn check_elements(
         }
     }
     let (k, m, e) = worst;
-    let tri = elastic.triangles()[e];
+    let tri = triangles[e];
     limit.check(
         || {
             format!(
@@ -79,7 +80,7 @@ pub(crate) fn check_elements(
                 tri[0],
                 tri[1],
                 tri[2],
-                elastic.model().name()
+                model.name()
             )
         },
         k,

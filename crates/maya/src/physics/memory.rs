@@ -23,7 +23,7 @@
 //! factor of 2 of each (the constants below come from those runs: value
 //! and node headers, the allocator's size classes, the lists' doubling).
 
-use super::rollout::Record;
+use super::record::Record;
 use super::stepper::Stepper;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};

@@ -26,6 +26,7 @@ mod layout;
 mod load;
 mod local;
 mod memory;
+mod record;
 mod rollout;
 mod scheme;
 mod spec;

@@ -5,29 +5,12 @@
 
 use super::layout::{all_finite, check_state, MassModel};
 use super::memory::{segment_len, Footprint};
+pub use super::record::Record;
 use super::stepper::Stepper;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
 use std::sync::Arc;
-
-/// What a rollout keeps on the tape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Record {
-    /// Every state, one tape node per step.
-    All,
-    /// Only the last state; when nothing needs a gradient the steps run
-    /// off the tape, recording nothing.
-    Last,
-    /// Checkpointed segments of `segment` steps (default ⌈√T⌉): each is one
-    /// node keeping its input and output states; the backward sweep
-    /// recomputes one segment at a time. Memory ≈ (T/S + S) states for one
-    /// extra forward pass; gradients identical to [`Record::Last`]'s.
-    Checkpointed {
-        /// Steps per segment (`None`: ⌈√T⌉).
-        segment: Option<usize>,
-    },
-}
 
 /// The states of a rollout: `positions[t]`, `velocities[t]` after t steps
 /// (index 0 is the initial state). With [`Record::Last`] or

@@ -334,3 +334,63 @@ fn a_static_solve_of_a_floating_body_reports_its_singular_matrix() {
         "{msg}"
     );
 }
+
+/// Bad material values are refused when a soft body's system steps, naming
+/// the element; a field of the wrong length and a mesh used with another
+/// vertex count are refused by name too.
+#[test]
+fn bad_material_fields_and_mismatched_meshes_are_named() {
+    let mesh = bar();
+    let nt = mesh.n_triangles();
+    let t = TensorTape::new();
+    let x0 = t.constant(mesh.rest_tensor());
+    let zero = t.constant(Tensor::zeros(&[mesh.n_vertices(), 2]));
+    let mu = Tensor::from_fn(&[nt], |e| if e[0] == 5 { -1.0 } else { 1e3 });
+    let body = SoftBody::try_from_lame(
+        &mesh,
+        MaterialModel::NeoHookean,
+        t.constant(mesh.rest_tensor()),
+        t.constant(mu),
+        t.scalar(1e3),
+        t.scalar(1.0),
+    )
+    .unwrap();
+    let e = body.system(1e-4).rollout_final(&x0, &zero, 2).unwrap_err();
+    assert!(
+        matches!(&e, Error::ParameterValue { name, .. } if name == "μ of element 5"),
+        "{e}"
+    );
+    let e = SoftBody::try_new(
+        &mesh,
+        MaterialModel::NeoHookean,
+        t.constant(mesh.rest_tensor()),
+        t.constant(Tensor::ones(&[nt + 1])),
+        0.3,
+        t.scalar(1.0),
+    )
+    .err()
+    .expect("refused");
+    assert!(
+        matches!(e, Error::Shape { .. }) && e.to_string().contains("Young"),
+        "{e}"
+    );
+    // The mesh's elastic element on a system of another vertex count.
+    let other = rectangle([0.0, 0.0], 1.0, 1.0, 1, 1, Diagonal::Right).unwrap();
+    let body = SoftBody::new(
+        &other,
+        MaterialModel::NeoHookean,
+        t.constant(other.rest_tensor()),
+        t.scalar(1e3),
+        0.3,
+        t.scalar(1.0),
+    );
+    let (element, params) = body.elastic();
+    let sys = maya::dynamics::ParticleSystem::new(t.constant(Tensor::ones(&[5])), 1e-4)
+        .with_force(element, &params);
+    let five = t.constant(Tensor::zeros(&[5, 2]));
+    let e = sys.rollout_final(&five, &five, 1).unwrap_err();
+    assert!(
+        matches!(e, Error::Mesh { .. }) && e.to_string().contains("4 vertices"),
+        "{e}"
+    );
+}

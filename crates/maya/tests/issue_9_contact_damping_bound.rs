@@ -17,6 +17,7 @@ fn two_circles(damping: f64, dt: f64) -> (World, Material) {
         stiffness: 1e4,
         damping,
         friction: 0.0,
+        restitution: 0.0,
     };
     (w, material)
 }

@@ -52,6 +52,7 @@ fn setup_with(k: f64) -> (World, Material) {
         stiffness: k,
         damping: damping_for_restitution(0.5, k, 0.5),
         friction: 0.0,
+        restitution: 0.0,
     };
     (w, material)
 }

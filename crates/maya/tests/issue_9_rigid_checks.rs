@@ -37,6 +37,7 @@ const MATERIAL: Material = Material {
     stiffness: 1e4,
     damping: 10.0,
     friction: 0.5,
+    restitution: 0.0,
 };
 
 #[test]

@@ -105,6 +105,7 @@ fn rigid_example() {
         stiffness: 1e4,
         damping: 0.0,
         friction: 0.0,
+        restitution: 0.0,
     };
     let end = world
         .rollout(&state, &world.params(&t, material), 500)

@@ -56,6 +56,7 @@ fn jacobian(penalty: Penalty, k: f64, steps_per_contact: f64) -> [[f64; 4]; 2] {
                 stiffness: k,
                 damping: 0.0,
                 friction: 0.0,
+                restitution: 0.0,
             },
         );
         let end = w.rollout(&s0, &p, steps).unwrap();

@@ -23,6 +23,7 @@ fn material(friction: f64) -> Material {
         stiffness: 0.0,
         damping: 0.0,
         friction,
+        restitution: 0.0,
     }
 }
 
@@ -164,6 +165,7 @@ fn gradcheck_of_a_short_rollout_with_several_contacts_and_friction() {
             stiffness: 1.0,
             damping: 1.0,
             friction: 0.4,
+            restitution: 0.3,
         }
         .to_tensor(),
         Tensor::from_data(

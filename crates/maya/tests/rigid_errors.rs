@@ -8,6 +8,7 @@ const MATERIAL: Material = Material {
     stiffness: 1e4,
     damping: 10.0,
     friction: 0.5,
+    restitution: 0.0,
 };
 
 #[test]
@@ -117,6 +118,7 @@ fn time_step_too_large_for_the_stiffness_names_the_bound() {
             stiffness: 1e6,
             damping: 0.0,
             friction: 0.0,
+            restitution: 0.0,
         },
     );
     // One contact on 1 kg: 2/√(k/m) = 2/1000 s.
@@ -162,7 +164,7 @@ fn bad_masses_and_materials_are_errors() {
     let e = w.try_step(&s, &bad_mass).unwrap_err();
     assert!(matches!(e, Error::Parameter { name: "mass", .. }), "{e}");
     let bad_mu = RigidParams {
-        material: t.var(Tensor::from_data(vec![1e4, 1.0, -0.1], vec![3])),
+        material: t.var(Tensor::from_data(vec![1e4, 1.0, -0.1, 0.0], vec![4])),
         ..p
     };
     let e = w.try_step(&s, &bad_mu).unwrap_err();
@@ -182,4 +184,54 @@ fn bad_masses_and_materials_are_errors() {
     };
     let e = w.try_step(&s, &wrong).unwrap_err();
     assert!(e.to_string().contains("mass must be [B]"), "{e}");
+}
+
+/// A restitution outside [0, 1] is an error under either model, and any
+/// restitution other than 0 is an error under penalty contact (whose bounce
+/// comes from its damping) instead of being ignored.
+#[test]
+fn restitution_out_of_range_or_under_penalty_is_named() {
+    use maya::contact::{ComplementarityOptions, ContactModel};
+    let mut penalty = World::new(1e-3);
+    penalty.add_body(Shape::circle(0.1), 1.0);
+    let complementarity = penalty.clone().with_contact(ContactModel::Complementarity(
+        ComplementarityOptions::simulation(),
+    ));
+    let t = TensorTape::new();
+    let cases = [
+        (&penalty, 0.5, "needs ContactModel::Complementarity"),
+        (&penalty, -0.1, "[0, 1]"),
+        (&complementarity, 1.2, "[0, 1]"),
+        (&complementarity, f64::NAN, "[0, 1]"),
+    ];
+    for (world, e, says) in cases {
+        let s = world.state(&t, &[[0.0, 1.0, 0.0]], &[[0.0; 3]]);
+        let material = Material {
+            restitution: e,
+            ..MATERIAL
+        };
+        let err = world
+            .rollout(&s, &world.params(&t, material), 1)
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(
+                err,
+                Error::Parameter {
+                    name: "restitution",
+                    ..
+                }
+            ) && msg.contains(says),
+            "e = {e}: {msg}"
+        );
+    }
+    // e = 1 is valid under complementarity contact.
+    let s = complementarity.state(&t, &[[0.0, 1.0, 0.0]], &[[0.0; 3]]);
+    let material = Material {
+        restitution: 1.0,
+        ..MATERIAL
+    };
+    complementarity
+        .rollout(&s, &complementarity.params(&t, material), 1)
+        .unwrap();
 }

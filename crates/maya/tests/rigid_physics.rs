@@ -30,6 +30,7 @@ fn free_spin_conserves_momentum_and_energy_and_has_exact_gradient() {
             stiffness: 1e4,
             damping: 0.0,
             friction: 0.5,
+            restitution: 0.0,
         },
     );
     // L = Σ I ω + m (x v_y − y v_x) about the origin; E = Σ ½ m v² + ½ I ω².
@@ -71,6 +72,7 @@ fn ballistic_flight_matches_the_discrete_parabola() {
             stiffness: 1e3,
             damping: 0.0,
             friction: 0.0,
+            restitution: 0.0,
         },
     );
     let (q, _) = rows(&w.rollout(&s0, &p, 100).unwrap());
@@ -94,6 +96,7 @@ fn dropped_box_comes_to_rest_without_drift_or_jitter() {
             stiffness: k,
             damping: damping_for_restitution(0.2, k, m / 2.0),
             friction: 0.5,
+            restitution: 0.0,
         };
         let t = TensorTape::new();
         let params = w.params(&t, material);
@@ -148,6 +151,7 @@ fn bounce(e: f64) -> (f64, f64) {
             stiffness: k,
             damping: c,
             friction: 0.0,
+            restitution: 0.0,
         },
     );
     let mut s = w.state(&t, &[[0.0, r + 0.01, 0.0]], &[[0.0, -5.0, 0.0]]);
@@ -203,6 +207,7 @@ fn slide(angle: f64, mu: f64) -> f64 {
             stiffness: k,
             damping: c,
             friction: mu,
+            restitution: 0.0,
         },
     );
     let s = w.state(&t, &[[n[0] * h, n[1] * h, angle]], &[[0.0; 3]]);

@@ -24,6 +24,7 @@ fn gradients(penalty: Penalty, heights: &[f64]) -> Vec<f64> {
         stiffness: k,
         damping: damping_for_restitution(0.5, k, 1.0),
         friction: 0.0,
+        restitution: 0.0,
     };
     heights
         .iter()

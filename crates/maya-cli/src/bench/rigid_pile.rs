@@ -47,6 +47,7 @@ fn scene(n: usize) -> (World, Tensor, Tensor, Material) {
         stiffness: k,
         damping: damping_for_restitution(0.3, k, 0.5),
         friction: 0.5,
+        restitution: 0.0,
     };
     (w, pose, vel, material)
 }

@@ -20,8 +20,8 @@ use crate::physics::{Element, NodeGrads, Nodes};
 use std::sync::Arc;
 
 /// Penalty contact among rigid bodies of `shapes` and an optional ground.
-/// Its one parameter is the material `[3]` = (stiffness k (N/m), damping c
-/// (N·s/m), friction μ).
+/// Its one parameter is the material `[4]` = (stiffness k (N/m), damping c
+/// (N·s/m), friction μ, restitution e (unused here: the world rejects e ≠ 0)).
 #[derive(Clone, Debug)]
 pub(crate) struct PenaltyContact {
     pub(crate) shapes: Arc<Vec<Shape>>,
@@ -108,11 +108,11 @@ impl Element for PenaltyContact {
     }
 
     fn param_names(&self) -> &'static [&'static str] {
-        &["contact material (stiffness, damping, friction)"]
+        &["contact material (stiffness, damping, friction, restitution)"]
     }
 
     fn param_shapes(&self, _n: usize, _spatial: usize) -> Vec<Vec<usize>> {
-        vec![vec![3]]
+        vec![vec![4]]
     }
 
     fn check(&self, n: usize, dim: usize) -> Result<()> {

@@ -31,13 +31,28 @@ pub struct Material {
     pub damping: f64,
     /// Coulomb friction coefficient μ.
     pub friction: f64,
+    /// Coefficient of restitution e ∈ [0, 1]: the ratio of separating to
+    /// approaching normal speed at an impact. Only
+    /// [`ContactModel::Complementarity`](crate::contact::ContactModel)
+    /// applies it; under penalty contact the bounce comes from the damping
+    /// (see [`damping_for_restitution`](crate::contact::damping_for_restitution))
+    /// and a non-zero e is an [`Error::Parameter`].
+    pub restitution: f64,
 }
 
 impl Material {
-    /// The material as the tensor [k, c, μ] that [`RigidParams::material`]
-    /// holds.
+    /// The material as the tensor [k, c, μ, e] that
+    /// [`RigidParams::material`] holds.
     pub fn to_tensor(&self) -> Tensor {
-        Tensor::from_data(vec![self.stiffness, self.damping, self.friction], vec![3])
+        Tensor::from_data(
+            vec![
+                self.stiffness,
+                self.damping,
+                self.friction,
+                self.restitution,
+            ],
+            vec![4],
+        )
     }
 }
 
@@ -48,8 +63,8 @@ pub struct RigidParams<'t> {
     pub mass: TVar<'t>,
     /// `[B]` moments of inertia about the centres of mass (kg·m²).
     pub inertia: TVar<'t>,
-    /// `[3]` contact material: stiffness k (N/m), damping c (N·s/m),
-    /// friction μ.
+    /// `[4]` contact material: stiffness k (N/m), damping c (N·s/m),
+    /// friction μ, restitution e.
     pub material: TVar<'t>,
     /// `[B, 3]` external force (fx, fy in N) and torque (N·m) on each body,
     /// held over the step; `None` for none. See [`wrench_at_points`].

@@ -28,7 +28,7 @@
 //!
 //! let t = TensorTape::new();
 //! let state = world.state(&t, &[[0.0, 0.5, 0.0]], &[[1.0, 0.0, 0.0]]);
-//! let params = world.params(&t, Material { stiffness: 1e5, damping: 50.0, friction: 0.3 });
+//! let params = world.params(&t, Material { stiffness: 1e5, damping: 50.0, friction: 0.3, restitution: 0.0 });
 //! let end = world.rollout(&state, &params, 600).unwrap(); // 0.6 s: falls, bounces
 //! let x = end.pose.slice(1, 0..1).sum();
 //! let g = t.grad(x);

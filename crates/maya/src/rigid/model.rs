@@ -53,11 +53,11 @@ impl World {
         if i.shape != [b] {
             return Err(shape_error(&i, vec![b], "rigid step: inertia must be [B]"));
         }
-        if mat.shape != [3] {
+        if mat.shape != [4] {
             return Err(shape_error(
                 &mat,
-                vec![3],
-                "rigid step: material must be [3] = (stiffness, damping, friction)",
+                vec![4],
+                "rigid step: material must be [4] = (stiffness, damping, friction, restitution)",
             ));
         }
         check_masses("mass", &m)?;
@@ -71,6 +71,23 @@ impl World {
                         "contact stiffness, damping and friction must be non-negative and finite",
                 });
             }
+        }
+        let restitution = mat.data[3];
+        if !(0.0..=1.0).contains(&restitution) {
+            return Err(Error::Parameter {
+                name: "restitution",
+                value: restitution,
+                reason: "the coefficient of restitution must lie in [0, 1]",
+            });
+        }
+        if restitution != 0.0 && self.contact_model == ContactModel::Penalty {
+            return Err(Error::Parameter {
+                name: "restitution",
+                value: restitution,
+                reason: "penalty contact takes its bounce from the damping \
+                         (see contact::damping_for_restitution); restitution needs \
+                         ContactModel::Complementarity",
+            });
         }
         if let Some(w) = params.wrench {
             let w = w.value();

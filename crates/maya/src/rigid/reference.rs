@@ -264,7 +264,7 @@ mod tests {
                 Tensor::from_data(vel.clone(), vec![6, 3]),
                 Tensor::from_data(mass.clone(), vec![6]),
                 Tensor::from_data(inertia.clone(), vec![6]),
-                Tensor::from_data(material.to_vec(), vec![3]),
+                Tensor::from_data([&material[..], &[0.0]].concat(), vec![4]),
                 Tensor::from_data(wrench.clone(), vec![6, 3]),
             ]
             .into_iter()

@@ -75,7 +75,7 @@ impl World {
     ///     &[t.constant(row([0.0, 0.0, 0.0])), t.constant(row([0.5, 0.0, 0.0]))],
     ///     &[cue_velocity, t.constant(row([0.0; 3]))],
     /// );
-    /// let p = w.params(&t, Material { stiffness: 1e4, damping: 0.0, friction: 0.0 });
+    /// let p = w.params(&t, Material { stiffness: 1e4, damping: 0.0, friction: 0.0, restitution: 0.0 });
     /// let end = w.rollout(&s, &p, 400).unwrap();
     /// let g = t.grad(end.pose.at(&[1, 0]));
     /// assert!(g.wrt(&cue_velocity).data[0] > 0.0); // only the cue ball's velocity is a parameter

@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// assert_eq!(b, 0);
 /// let t = TensorTape::new();
 /// let s0 = world.state(&t, &[[0.0, 0.1, 0.0]], &[[0.0; 3]]);
-/// let params = world.params(&t, Material { stiffness: 1e5, damping: 600.0, friction: 0.5 });
+/// let params = world.params(&t, Material { stiffness: 1e5, damping: 600.0, friction: 0.5, restitution: 0.0 });
 /// let s1 = world.step(&s0, &params);
 /// assert_eq!(s1.step, 1);
 /// ```

@@ -352,6 +352,7 @@ impl RigidScene {
             stiffness: self.contact.stiffness,
             damping: self.contact.damping,
             friction: self.contact.friction,
+            restitution: 0.0,
         }
     }
 

@@ -74,7 +74,7 @@
 //! world.add_body(Shape::rect(0.2, 0.2), 25.0); // 1 kg
 //! let t = TensorTape::new();
 //! let s0 = world.state(&t, &[[0.0, 0.1, 0.0]], &[[1.0, 0.0, 0.0]]);
-//! let p = world.params(&t, Material { stiffness: 0.0, damping: 0.0, friction: 0.5 });
+//! let p = world.params(&t, Material { stiffness: 0.0, damping: 0.0, friction: 0.5, restitution: 0.0 });
 //! let end = world.rollout(&s0, &p, 30).unwrap();
 //! // It slides to rest near v₀²/(2μg) ≈ 0.1 m, floating 2κ/(m g) ≈ 2 µm up
 //! // on its two bottom corners.

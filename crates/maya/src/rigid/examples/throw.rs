@@ -108,6 +108,7 @@ impl ThrowProblem {
             stiffness: k,
             damping: c,
             friction: self.friction,
+            restitution: 0.0,
         };
         let t = TensorTape::new();
         let [x0, y0] = self.start;
@@ -158,6 +159,7 @@ impl ThrowProblem {
             stiffness: self.stiffness,
             damping: damping_for_restitution(self.restitution, self.stiffness, self.mass),
             friction: self.friction,
+            restitution: 0.0,
         };
         let t = TensorTape::new();
         let [x0, y0] = self.start;

@@ -1,11 +1,11 @@
 //! `maya demo`: list the worked problems, or run one with a progress bar and
 //! write its plots and data.
 
-use crate::{plot, plot_mesh};
+use crate::{plot, plot_bars, plot_mesh};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use maya::demos::{find, DemoOptions, DemoReport, Figure, DEMOS};
+use maya::demos::{find, DemoOptions, DemoReport, Figure, Table, DEMOS};
 use serde_json::json;
 use std::fs;
 use std::io::Write;
@@ -27,7 +27,7 @@ pub struct DemoArgs {
 fn listing() -> String {
     DEMOS
         .iter()
-        .map(|d| format!("  {:<12} {}", d.name, d.about))
+        .map(|d| format!("  {:<15} {}", d.name, d.about))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -78,8 +78,19 @@ fn write_outputs(dir: &Path, report: &DemoReport) -> Result<Vec<PathBuf>> {
     for fig in &report.mesh_figures {
         written.extend(plot_mesh::mesh_figure(dir, fig)?);
     }
-    let title = format!("{}: loss per iteration", report.name);
-    written.extend(plot::loss_curve(dir, &title, &report.losses)?);
+    for chart in &report.bar_charts {
+        written.extend(plot_bars::bar_chart(dir, chart)?);
+    }
+    for table in &report.tables {
+        let path = dir.join(format!("{}.csv", table.stem));
+        let f = fs::File::create(&path).with_context(|| format!("writing {}", path.display()))?;
+        write_table_csv(f, table).with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    if !report.losses.is_empty() {
+        let title = format!("{}: loss per iteration", report.name);
+        written.extend(plot::loss_curve(dir, &title, &report.losses)?);
+    }
     // Data for Python users: one CSV of all curves, one JSON of everything.
     let csv = dir.join("trajectories.csv");
     let f = fs::File::create(&csv).with_context(|| format!("writing {}", csv.display()))?;
@@ -92,6 +103,11 @@ fn write_outputs(dir: &Path, report: &DemoReport) -> Result<Vec<PathBuf>> {
         "figures": report.figures.iter().map(|fig| json!({
             "stem": fig.stem, "title": fig.title, "x_label": fig.x_label, "y_label": fig.y_label,
             "curves": fig.curves.iter().map(|c| json!({"label": c.label, "is_target": c.is_target, "points": c.points})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "tables": report.tables.iter().map(|t| json!({"stem": t.stem, "title": t.title, "columns": t.columns, "rows": t.rows})).collect::<Vec<_>>(),
+        "bar_charts": report.bar_charts.iter().map(|c| json!({
+            "stem": c.stem, "title": c.title, "y_label": c.y_label, "log_scale": c.log_scale, "groups": c.groups,
+            "series": c.series.iter().map(|s| json!({"label": s.label, "values": s.values})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "mesh_figures": report.mesh_figures.iter().map(|fig| json!({
             "stem": fig.stem, "title": fig.title, "value_label": fig.value_label, "log_scale": fig.log_scale,
@@ -123,16 +139,32 @@ fn write_csv(out: impl Write, figures: &[Figure]) -> Result<()> {
     Ok(())
 }
 
+/// Writes a table as CSV: its header, then its rows.
+fn write_table_csv(out: impl Write, table: &Table) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(&table.columns)?;
+    for row in &table.rows {
+        w.write_record(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 fn print_summary(report: &DemoReport, written: &[PathBuf]) {
-    println!(
-        "{}: {} iterations, loss {:.3e} -> {:.3e}",
-        report.name,
-        report.losses.len(),
-        report.losses.first().copied().unwrap_or(f64::NAN),
-        report.losses.last().copied().unwrap_or(f64::NAN)
-    );
-    for (k, v) in &report.metrics {
-        println!("  {k:<24} {v:.10e}");
+    if let (Some(first), Some(last)) = (report.losses.first(), report.losses.last()) {
+        println!(
+            "{}: {} iterations, loss {first:.3e} -> {last:.3e}",
+            report.name,
+            report.losses.len(),
+        );
+    }
+    if report.tables.is_empty() {
+        for (k, v) in &report.metrics {
+            println!("  {k:<24} {v:.10e}");
+        }
+    }
+    for table in &report.tables {
+        println!("{}\n", table.render());
     }
     println!("wrote:");
     for p in written {

@@ -6,6 +6,7 @@ mod bench;
 mod demo;
 mod gif_out;
 mod plot;
+mod plot_bars;
 mod plot_mesh;
 mod run;
 mod view;

@@ -19,7 +19,9 @@ fn maya(args: &[&str]) -> (bool, String, String) {
 fn demo_without_name_lists_demos() {
     let (ok, stdout, _) = maya(&["demo"]);
     assert!(ok);
-    assert!(stdout.contains("oscillator"), "{stdout}");
+    for name in ["oscillator", "billiards", "contact-models"] {
+        assert!(stdout.contains(name), "{stdout}");
+    }
 }
 
 #[test]
@@ -27,7 +29,10 @@ fn unknown_demo_lists_the_valid_ones() {
     let (ok, _, stderr) = maya(&["demo", "no-such-demo"]);
     assert!(!ok);
     assert!(
-        stderr.contains("unknown demo `no-such-demo`") && stderr.contains("oscillator"),
+        stderr.contains("unknown demo `no-such-demo`")
+            && ["oscillator", "billiards", "contact-models"]
+                .iter()
+                .all(|name| stderr.contains(name)),
         "{stderr}"
     );
 }
@@ -262,4 +267,49 @@ fn run_names_the_file_field_and_line_of_a_bad_scene() {
         stderr.contains(&at) && stderr.contains("field `grid.spacing`: -0.13 must be positive"),
         "{stderr}"
     );
+}
+
+/// The comparison demo prints its table and writes it as CSV beside its
+/// bar chart; without an optimisation there is no loss curve.
+#[test]
+fn contact_models_writes_its_table_and_bar_chart() {
+    let dir = std::env::temp_dir().join(format!("maya-cli-test-contact-{}", std::process::id()));
+    let (ok, stdout, stderr) = maya(&[
+        "demo",
+        "contact-models",
+        "--short",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("gradient error") && stdout.contains("complementarity"),
+        "{stdout}"
+    );
+    let out = dir.join("contact-models");
+    for f in [
+        "gradient_error.png",
+        "gradient_error.svg",
+        "errors.csv",
+        "result.json",
+    ] {
+        let len = std::fs::metadata(out.join(f)).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 1000, "{f} is missing or tiny ({len} bytes)");
+    }
+    assert!(!out.join("loss.png").exists());
+    let mut csv = csv::Reader::from_path(out.join("errors.csv")).unwrap();
+    let columns = csv.headers().unwrap().len();
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+    assert_eq!(columns, 7);
+    assert!(rows.len() >= 15 && rows.iter().all(|r| r.len() == columns));
+    // The errors are numbers in scientific notation.
+    for r in &rows {
+        assert!(
+            r[4].parse::<f64>().is_ok() && r[5].parse::<f64>().is_ok(),
+            "{r:?}"
+        );
+    }
+    let svg = std::fs::read_to_string(out.join("gradient_error.svg")).unwrap();
+    assert!(svg.contains("box sliding to rest"), "group names are drawn");
+    let _ = std::fs::remove_dir_all(&dir);
 }

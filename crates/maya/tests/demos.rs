@@ -153,3 +153,97 @@ fn shape_opt_stiffens_the_beam_at_fixed_area_with_sound_elements() {
         }
     }
 }
+
+/// A metric of the contact-models demo: `scene/model setting/what`.
+fn contact_metric(r: &DemoReport, scene: &str, setting: &str, what: &str) -> f64 {
+    let name = format!("{scene}/{setting}/{what}");
+    r.metric(&name)
+        .unwrap_or_else(|| panic!("no metric {name}: {:?}", r.metrics))
+}
+
+#[test]
+fn contact_models_complementarity_matches_the_closed_forms_at_small_kappa() {
+    let r = run_short("contact-models");
+    let table = &r.tables[0];
+    println!("{}", table.render());
+    let hard = "complementarity κ = 1e-10 J, h = 5 ms";
+    // The inelastic collision lands exactly (the φ/h term): position to
+    // 1e-6 m, every gradient entry (positions, velocities, masses) to 1e-4.
+    let m = |scene: &str, setting: &str, what: &str| contact_metric(&r, scene, setting, what);
+    assert!(m("inelastic", hard, "value error") < 1e-6);
+    assert!(m("inelastic", hard, "gradient error") < 1e-4);
+    // The box stops where semi-implicit Euler with exact Coulomb friction
+    // stops at the same step; its distance to the continuum v₀²/(2μg) is
+    // the time discretisation's, about v₀h/2.
+    assert!(m("slide", hard, "value error (discrete)") < 1e-6);
+    assert!(m("slide", hard, "gradient error (discrete)") < 1e-5);
+    let continuum = m("slide", hard, "value error");
+    assert!(
+        continuum > 0.2 * 2.5e-3 && continuum < 2.5e-3 * 2.0,
+        "{continuum}"
+    );
+    // Smoothing: the inelastic gradient error grows with κ.
+    let err = |kappa: &str| {
+        m(
+            "inelastic",
+            &format!("complementarity κ = {kappa} J, h = 5 ms"),
+            "gradient error",
+        )
+    };
+    assert!(err("1e-10") < err("1e-6") && err("1e-6") < err("1e-3"));
+    // One row per scene and setting, and the discrete reference.
+    assert_eq!(table.rows.len(), 3 * 5 + 1);
+    assert_eq!(r.bar_charts[0].series.len(), 5);
+    assert!(r.bar_charts[0].series.iter().all(|s| s.values.len() == 3));
+}
+
+#[test]
+fn contact_models_penalty_errors_follow_the_contact_duration() {
+    let r = run_short("contact-models");
+    let m = |scene: &str, setting: &str, what: &str| contact_metric(&r, scene, setting, what);
+    let soft = "penalty k = 1e4 N/m, w = 1 mm, dt = 0.1 × stable";
+    let stiff = "penalty k = 1e6 N/m, w = 0.2 mm, dt = 0.05 × stable";
+    // An undamped spring returns the ball at its speed after π/ω, so
+    // ∂y/∂v_y = −T + π/ω: a relative error of π/(ωT), ω = √(k/m), T = 0.5 s.
+    for (setting, k) in [(soft, 1e4_f64), (stiff, 1e6)] {
+        let want = std::f64::consts::PI / f64::sqrt(k) / 0.5;
+        let got = m("bounce", setting, "gradient error");
+        assert!(
+            (got - want).abs() < 0.15 * want,
+            "{setting}: {got} vs π/(ωT) = {want}"
+        );
+    }
+    // The inelastic collision: the penalty's gradient is far worse than
+    // near-hard complementarity's at either stiffness.
+    let hard = m(
+        "inelastic",
+        "complementarity κ = 1e-10 J, h = 5 ms",
+        "gradient error",
+    );
+    for setting in [soft, stiff] {
+        assert!(m("inelastic", setting, "gradient error") > 100.0 * hard);
+    }
+}
+
+#[test]
+fn billiards_sends_the_chosen_ball_to_the_target() {
+    let r = run_short("billiards");
+    let m = |k: &str| r.metric(k).unwrap();
+    println!("{:?}", r.metrics);
+    // The target is where a hidden shot sends the ball, so it can be
+    // reached: the loss falls a hundredfold and the ball ends within a
+    // fifth of its radius (1 cm) of the target.
+    assert!(m("loss reduction") > 100.0, "{:?}", r.metrics);
+    assert!(m("distance final") < 0.01, "{:?}", r.metrics);
+    assert!(m("distance initial") > 5.0 * m("distance final"));
+    // Both figures: the chosen ball's path per iterate beside the target,
+    // and every ball's path with the optimised cue (7 balls, the starts,
+    // the target); the final path ends at the reported distance.
+    let (paths, table) = (&r.figures[0], &r.figures[1]);
+    assert_eq!(table.curves.iter().filter(|c| !c.is_target).count(), 7);
+    let target = paths.curves.iter().find(|c| c.is_target).unwrap().points[0];
+    let last = paths.curves.iter().rfind(|c| !c.is_target).unwrap();
+    let end = last.points.last().unwrap();
+    let d = ((end[0] - target[0]).powi(2) + (end[1] - target[1]).powi(2)).sqrt();
+    assert!((d - m("distance final")).abs() < 1e-12, "{d}");
+}

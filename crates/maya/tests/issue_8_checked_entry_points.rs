@@ -28,13 +28,15 @@ fn example_main_of_an_unknown_demo_is_an_error_listing_the_demos() {
                 "cloth",
                 "oscillator",
                 "soft-fit",
-                "shape-opt"
+                "shape-opt",
+                "billiards",
+                "contact-models"
             ],
         }
     );
     assert_eq!(
         e.to_string(),
-        "unknown demo `juggle`; the known ones are: throw, sysid, cloth, oscillator, soft-fit, shape-opt"
+        "unknown demo `juggle`; the known ones are: throw, sysid, cloth, oscillator, soft-fit, shape-opt, billiards, contact-models"
     );
 }
 

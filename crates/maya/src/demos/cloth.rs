@@ -189,5 +189,7 @@ pub(super) fn run(
             ("springs".into(), cloth.network.len() as f64),
         ],
         mesh_figures: Vec::new(),
+        tables: Vec::new(),
+        bar_charts: Vec::new(),
     })
 }

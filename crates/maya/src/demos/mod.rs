@@ -6,14 +6,20 @@
 //! `maya demo NAME` command and the `examples/` programs are thin shells
 //! over [`DemoInfo::run`]; drawing lives in the command-line crate.
 
+mod billiards;
 mod cloth;
+mod contact_models;
+mod contact_scenes;
 mod fem_fields;
 mod oscillator;
 mod shape_geometry;
 mod shape_opt;
 mod soft_fit;
 mod sysid;
+mod tables;
 mod throw;
+
+pub use tables::{BarChart, BarSeries, Table};
 
 use crate::error::{Error, Result};
 
@@ -124,6 +130,10 @@ pub struct DemoReport {
     pub metrics: Vec<(String, f64)>,
     /// Figures of fields on meshes (none for the particle demos).
     pub mesh_figures: Vec<MeshFigure>,
+    /// Tables of results (printed, and written as CSV).
+    pub tables: Vec<Table>,
+    /// Grouped bar charts.
+    pub bar_charts: Vec<BarChart>,
 }
 
 impl DemoReport {
@@ -190,6 +200,16 @@ pub const DEMOS: &[DemoInfo] = &[
         about: "optimise the rest shape of a cantilever for a stiffer tip at fixed area (FEM statics, Adam)",
         run: shape_opt::run,
     },
+    DemoInfo {
+        name: "billiards",
+        about: "find the cue velocity that sends a ball of a struck rack to a target (complementarity contact, L-BFGS)",
+        run: billiards::run,
+    },
+    DemoInfo {
+        name: "contact-models",
+        about: "penalty vs complementarity contact on a bounce, an inelastic collision and a sliding box: value and gradient errors against closed forms",
+        run: contact_models::run,
+    },
 ];
 
 /// Looks a demo up by name.
@@ -202,7 +222,7 @@ pub fn find(name: &str) -> Option<&'static DemoInfo> {
 ///
 /// ```
 /// let e = maya::demos::try_find("juggle").unwrap_err();
-/// assert!(e.to_string().contains("throw, sysid, cloth, oscillator, soft-fit, shape-opt"));
+/// assert!(e.to_string().contains("throw, sysid, cloth, oscillator, soft-fit, shape-opt, billiards, contact-models"));
 /// ```
 pub fn try_find(name: &str) -> Result<&'static DemoInfo> {
     find(name).ok_or_else(|| Error::Unknown {

@@ -208,6 +208,8 @@ pub(super) fn run(
             ),
         ],
         mesh_figures: Vec::new(),
+        tables: Vec::new(),
+        bar_charts: Vec::new(),
     })
 }
 

@@ -372,5 +372,7 @@ pub(super) fn run(
             ("iterations".into(), last as f64),
         ],
         mesh_figures: vec![field],
+        tables: Vec::new(),
+        bar_charts: Vec::new(),
     })
 }

@@ -365,5 +365,7 @@ pub(super) fn run(
             ("evaluations".into(), kept.len() as f64),
         ],
         mesh_figures: vec![field],
+        tables: Vec::new(),
+        bar_charts: Vec::new(),
     })
 }

@@ -182,5 +182,7 @@ pub(super) fn run(
             ("c rel. error".into(), (c - TRUE_C).abs() / TRUE_C),
         ],
         mesh_figures: Vec::new(),
+        tables: Vec::new(),
+        bar_charts: Vec::new(),
     })
 }

@@ -77,5 +77,7 @@ pub(super) fn run(
             ("iterations".into(), fit.iterations as f64),
         ],
         mesh_figures: Vec::new(),
+        tables: Vec::new(),
+        bar_charts: Vec::new(),
     })
 }

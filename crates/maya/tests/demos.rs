@@ -192,8 +192,8 @@ fn contact_models_complementarity_matches_the_closed_forms_at_small_kappa() {
     };
     assert!(err("1e-10") < err("1e-6") && err("1e-6") < err("1e-3"));
     // One row per scene and setting, and the discrete reference.
-    assert_eq!(table.rows.len(), 3 * 5 + 1);
-    assert_eq!(r.bar_charts[0].series.len(), 5);
+    assert_eq!(table.rows.len(), 3 * 6 + 1);
+    assert_eq!(r.bar_charts[0].series.len(), 6);
     assert!(r.bar_charts[0].series.iter().all(|s| s.values.len() == 3));
 }
 
@@ -201,8 +201,8 @@ fn contact_models_complementarity_matches_the_closed_forms_at_small_kappa() {
 fn contact_models_penalty_errors_follow_the_contact_duration() {
     let r = run_short("contact-models");
     let m = |scene: &str, setting: &str, what: &str| contact_metric(&r, scene, setting, what);
-    let soft = "penalty k = 1e4 N/m, w = 1 mm, dt = 0.1 × stable";
-    let stiff = "penalty k = 1e6 N/m, w = 0.2 mm, dt = 0.05 × stable";
+    let soft = "penalty k = 1e4 N/m, softplus w = 1 mm, dt = 0.1 × stable";
+    let stiff = "penalty k = 1e6 N/m, softplus w = 0.2 mm, dt = 0.05 × stable";
     // An undamped spring returns the ball at its speed after π/ω, so
     // ∂y/∂v_y = −T + π/ω: a relative error of π/(ωT), ω = √(k/m), T = 0.5 s.
     for (setting, k) in [(soft, 1e4_f64), (stiff, 1e6)] {

@@ -1,7 +1,7 @@
 //! `contact-models`: the same three closed-form scenes (an elastic bounce,
 //! an inelastic collision of unequal masses, a box sliding to rest) under
-//! penalty contact at two stiffnesses and complementarity contact at three
-//! κ, each compared in value and gradient with the hard-contact closed form
+//! penalty contact (softplus at two stiffnesses, its width above the travel
+//! per step, and ReLU) and complementarity contact at three κ, each compared in value and gradient with the hard-contact closed form
 //! (see the scenes' module, `contact_scenes.rs`).
 //!
 //! The report holds a table (scene, model, setting, steps, value error,
@@ -14,21 +14,27 @@
 
 use super::contact_scenes::{gradient_error, Scene, Setting};
 use super::{BarChart, BarSeries, DemoOptions, DemoReport, Table};
+use crate::contact::Penalty;
 use crate::error::Result;
 
 /// The complementarity step (s).
 const H: f64 = 5e-3;
 
 /// Every setting compared, penalty first.
-pub(super) const SETTINGS: [Setting; 5] = [
+pub(super) const SETTINGS: [Setting; 6] = [
     Setting::Penalty {
         stiffness: 1e4,
-        width: 1e-3,
+        penalty: Penalty::Softplus { width: 1e-3 },
         fraction: 0.1,
     },
     Setting::Penalty {
         stiffness: 1e6,
-        width: 2e-4,
+        penalty: Penalty::Softplus { width: 2e-4 },
+        fraction: 0.05,
+    },
+    Setting::Penalty {
+        stiffness: 1e6,
+        penalty: Penalty::Relu,
         fraction: 0.05,
     },
     Setting::Complementarity {

@@ -22,11 +22,11 @@ use std::time::Instant;
 /// A contact model and its setting.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Setting {
-    /// Penalty contact of stiffness k (N/m) with a softplus of `width`
-    /// (m), stepped at `fraction` of [`World::stable_time_step`].
+    /// Penalty contact of stiffness k (N/m) with `penalty` (ReLU or a
+    /// softplus), stepped at `fraction` of [`World::stable_time_step`].
     Penalty {
         stiffness: f64,
-        width: f64,
+        penalty: Penalty,
         fraction: f64,
     },
     /// Complementarity contact at κ (J), step `dt` (s).
@@ -47,12 +47,15 @@ impl Setting {
         match self {
             Setting::Penalty {
                 stiffness,
-                width,
+                penalty,
                 fraction,
-            } => format!(
-                "k = {stiffness:.0e} N/m, w = {} mm, dt = {fraction} × stable",
-                width * 1e3
-            ),
+            } => {
+                let shape = match penalty {
+                    Penalty::Relu => "ReLU".to_string(),
+                    Penalty::Softplus { width } => format!("softplus w = {} mm", width * 1e3),
+                };
+                format!("k = {stiffness:.0e} N/m, {shape}, dt = {fraction} × stable")
+            }
             Setting::Complementarity { kappa, dt } => {
                 format!("κ = {kappa:.0e} J, h = {} ms", dt * 1e3)
             }
@@ -168,8 +171,8 @@ impl Scene {
             }
         };
         let mut w = World::new(dt).with_contact(model);
-        if let Setting::Penalty { width, .. } = *setting {
-            w.penalty = Penalty::Softplus { width };
+        if let Setting::Penalty { penalty, .. } = *setting {
+            w.penalty = penalty;
         }
         let circle = |m: f64| m / (PI * R * R);
         match self {
@@ -222,14 +225,17 @@ impl Scene {
     }
 
     /// The initial poses and velocities; a box under penalty contact
-    /// starts at its resting depth on two corners, k w ψ(d/w)/w = m g/2.
+    /// starts at its resting depth d on two corners, k ψ(d) = m g/2.
     fn initial(&self, setting: &Setting) -> [Vec<[f64; 3]>; 2] {
         match self {
             Scene::Slide => {
                 let depth = match *setting {
                     Setting::Penalty {
-                        stiffness, width, ..
-                    } => width * (((SLIDE.2 / 2.0) / (stiffness * width)).exp_m1()).ln(),
+                        stiffness,
+                        penalty: Penalty::Softplus { width },
+                        ..
+                    } => width * ((SLIDE.2 / 2.0) / (stiffness * width)).exp_m1().ln(),
+                    Setting::Penalty { stiffness, .. } => SLIDE.2 / 2.0 / stiffness,
                     Setting::Complementarity { .. } => 0.0,
                 };
                 [vec![[0.0, R - depth, 0.0]], vec![[SLIDE.0, 0.0, 0.0]]]

@@ -23,8 +23,8 @@
 //! close within the step has c₀ = φ/h (the gap at the step's end stays
 //! open) and q' = q + h v. An *impact* (u⁻ < 0 and φ + h u⁻ < 0) has
 //! c₀ = e u⁻ + min(φ, 0)/h: the normal velocity after it is at least
-//! −e u⁻ (restitution e ∈ [0, 1], [`Material::restitution`]
-//! (crate::rigid::Material)), and the position is corrected for the time
+//! −e u⁻ (restitution e ∈ [0, 1],
+//! [`Material::restitution`](crate::rigid::Material::restitution)), and the position is corrected for the time
 //! of impact τ = φ/(−u⁻): the body moved with v_free before τ and with v'
 //! after, q' = q + h v' + τ (v_free − v'). For a body with several impacts τ
 //! is their mean weighted by the depth −(φ + h u⁻) the free motion would

@@ -67,7 +67,8 @@ pub use dynamics::{
 };
 pub use error::{Error, Pass, Result};
 pub use gradcheck::{
-    gradcheck, gradcheck_scalar, gradcheck_with, GradcheckConfig, GradcheckReport,
+    gradcheck, gradcheck_richardson, gradcheck_scalar, gradcheck_with, GradcheckConfig,
+    GradcheckReport,
 };
 pub use jacobian::jacobian;
 pub use ops::{ScalarOperand, UnaryFn};

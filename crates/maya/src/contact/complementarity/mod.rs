@@ -10,42 +10,64 @@
 //!
 //! ```text
 //! M (v − v_free) = Σᵢ nᵢ λₙ + tᵢ (λ₊ − λ₋),    v_free = v + h M⁻¹ f_ext
-//! sₙ = φᵢ/h + nᵢ·v     λₙ sₙ = κᵢ     (the gap at the step's end, over h)
+//! sₙ = c₀ᵢ + nᵢ·v       λₙ sₙ = κᵢ
 //! s₊ = γ + tᵢ·v        λ₊ s₊ = κᵢ
 //! s₋ = γ − tᵢ·v        λ₋ s₋ = κᵢ
 //! s_γ = μλₙ − λ₊ − λ₋  γ s_γ  = κᵢ
-//! λ, γ, s > 0,   κᵢ = κ (1 − φᵢ/d̂)³,   q' = q + h v
+//! λ, γ, s > 0,   κᵢ = κ (1 − φᵢ/d̂)³
 //! ```
 //!
 //! with nᵢ, tᵢ the contact's normal and tangent Jacobian rows (1 × 3B, from
-//! the pair geometry of [`pairs`](crate::contact::pairs)). At κ = 0 this is
-//! the Stewart–Trinkle LCP: exact Coulomb friction, and inelastic contact
-//! that lands exactly on the surface (the φ/h term). The relaxation λs = κ
-//! is a force at a distance: κ is in joules (N·s × m/s), a body of mass m
-//! resting under gravity g on one contact floats at the gap κ/(m g)
-//! whatever the time step (on k contacts sharing its weight, k κ/(m g)),
-//! and the taper makes the force vanish smoothly (C²) at d̂ so contacts
-//! enter and leave the problem without a jump. Small κ is close to hard
-//! contact; larger κ smooths the map and its gradients.
+//! the pair geometry of [`pairs`](crate::contact::pairs)) and u⁻ᵢ = nᵢ·v_free
+//! the free motion's normal velocity. A contact the free motion does not
+//! close within the step has c₀ = φ/h (the gap at the step's end stays
+//! open) and q' = q + h v. An *impact* (u⁻ < 0 and φ + h u⁻ < 0) has
+//! c₀ = e u⁻ + min(φ, 0)/h: the normal velocity after it is at least
+//! −e u⁻ (restitution e ∈ [0, 1],
+//! [`Material::restitution`](crate::rigid::Material::restitution)), and the position is corrected for the time
+//! of impact τ = φ/(−u⁻): the body moved with v_free before τ and with v'
+//! after, q' = q + h v' + τ (v_free − v'). For a body with several impacts τ
+//! is their mean weighted by the depth −(φ + h u⁻) the free motion would
+//! reach, so a contact entering the impacts moves nothing and ties are
+//! smooth. This is exact for one impact at constant velocity, which gives
+//! elastic impacts their right gradients (a ball bouncing off the ground
+//! at e = 1 has ∂y_T/∂y₀ = −1; without the correction the sign is wrong).
+//! At κ = 0 and e = 0 this is the Stewart–Trinkle LCP with exact Coulomb
+//! friction. The relaxation λs = κ is a force at a distance: κ is in joules
+//! (N·s × m/s), a body of mass m resting under gravity g on one contact
+//! floats at the gap κ/(m g) whatever the time step (on k contacts sharing
+//! its weight, k κ/(m g)), and the taper makes the force vanish smoothly
+//! (C²) at d̂ so contacts enter and leave the problem without a jump. Small
+//! κ is close to hard contact; larger κ smooths the map and its gradients.
 //!
-//! How close, measured (`tests/rigid_complementarity.rs`): a head-on
-//! inelastic collision of 1 kg and 3 kg circles at κ = 1e-10 J matches the
-//! hard closed form to 1e-6 m in position and 2.3e-6 in ∂x₂/∂x₁ (8e-8 in
-//! the velocity and mass gradients); a box sliding to rest at κ = 1e-10 J
-//! stops within 2e-9 m of the discrete Coulomb distance, with ∂d/∂v₀ and
-//! ∂d/∂μ within 2e-8; a box on a slope (μ = 0.5) sticks at 20° (creep
-//! 8e-9 m, ∂x/∂μ = 7e-8) and slides at 35° within 3e-8 m of
-//! ½ g(sin θ − μ cos θ) T(T + h), ∂x/∂μ within 2e-7; at κ = 1e-3 J a 20-step rollout with five contacts
-//! and friction agrees with central differences of the same model to
-//! 6e-7 relative. As κ → 0 the adjoint loses digits (about 6e-4 at
-//! κ = 1e-12 J in the collision): the normal slack s ≈ κ/λ of a touching
+//! The discrete map has one kind of jump, shared with hard contact: when an
+//! impact falls exactly on a step's end, the velocity there is either the
+//! one before or the one after it (the positions agree). Under gravity,
+//! with e > 0, the two continuations then differ by (1 + e) g h. A body at
+//! rest with e > 0 makes micro-bounces of speed about e g h that cross
+//! that boundary often; use e = 0 (or a small e) for resting contact where
+//! gradients matter.
+//!
+//! How close, measured (`tests/rigid_complementarity.rs`,
+//! `tests/complementarity_restitution.rs`): a head-on collision of 1 kg and
+//! 3 kg circles at κ = 1e-10 J matches the hard closed form to 1e-11 m in
+//! position and 8e-8 in every gradient (positions, velocities, masses, e),
+//! for e = 0, 0.6 and 1; a ball bouncing elastically off the ground at
+//! κ = 1e-12 J gives ∂y_T/∂(y₀, v) = (−1, −T) to 4e-10 and ∂y_T/∂e to
+//! 2e-12; a box sliding to rest at κ = 1e-10 J stops within 2e-9 m of the
+//! discrete Coulomb distance; a box on a slope (μ = 0.5) sticks at 20° and
+//! slides at 35° within 3e-8 m of ½ g(sin θ − μ cos θ) T(T + h). At larger
+//! κ, rollouts of 200 steps with friction for every pair type (and with
+//! restitution for circles) agree with Richardson differences of the same
+//! model to 3e-7 relative (`tests/complementarity_gradcheck.rs`). As κ → 0
+//! the adjoint loses digits (2e-6 in a velocity gradient at κ = 1e-12 J in
+//! the collision, 6e-4 at 1e-14 J): the normal slack s ≈ κ/λ of a touching
 //! contact is a small difference of velocities.
 //!
 //! Without friction (μ = 0) the cone is empty, so the friction pairs drop
-//! out; the gradient w.r.t. μ there is 0 (one-sided). The φ/h term is not
-//! capped for penetrating contacts (φ < 0): they are pushed out within one
-//! step. Restitution, time-of-impact correction, warm starts and a
-//! gradient w.r.t. κ are not implemented yet.
+//! out; the gradient w.r.t. μ there is 0 (one-sided). Penetrating contacts
+//! (φ < 0) are pushed out within one step. Warm starts and a gradient
+//! w.r.t. κ are not implemented yet.
 //!
 //! The solver is a Mehrotra predictor–corrector interior point method
 //! solved to the exact central point for the given κ (so the smoothed model
@@ -59,8 +81,8 @@
 //! [`Error::DegenerateContact`](crate::Error::DegenerateContact). The
 //! gradient is the implicit function theorem at the solution: one
 //! transposed solve with H at the converged point, reaching the initial
-//! poses and velocities, masses, inertias, the friction coefficient,
-//! gravity and external wrenches. A step keeps O(bodies + contacts)
+//! poses and velocities, masses, inertias, the friction and restitution
+//! coefficients, gravity and external wrenches. A step keeps O(bodies + contacts)
 //! numbers for its adjoint.
 //!
 //! ```
@@ -74,7 +96,8 @@
 //! world.add_body(Shape::rect(0.2, 0.2), 25.0); // 1 kg
 //! let t = TensorTape::new();
 //! let s0 = world.state(&t, &[[0.0, 0.1, 0.0]], &[[1.0, 0.0, 0.0]]);
-//! let p = world.params(&t, Material { stiffness: 0.0, damping: 0.0, friction: 0.5, restitution: 0.0 });
+//! let material = Material { stiffness: 0.0, damping: 0.0, friction: 0.5, restitution: 0.0 };
+//! let p = world.params(&t, material);
 //! let end = world.rollout(&s0, &p, 30).unwrap();
 //! // It slides to rest near v₀²/(2μg) ≈ 0.1 m, floating 2κ/(m g) ≈ 2 µm up
 //! // on its two bottom corners.

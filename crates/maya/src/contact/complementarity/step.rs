@@ -6,8 +6,10 @@
 //! gravity, μ, wrench).
 //!
 //! Inputs: q `[B, 3]`, v `[B, 3]`, mass `[B]`, inertia `[B]`, gravity
-//! `[2]`, material `[3]` (only μ = material[2] acts), and optionally a
-//! wrench `[B, 3]`. Outputs q' = q + h v', v'.
+//! `[2]`, material `[4]` (μ = material[2] and e = material[3] act), and
+//! optionally a wrench `[B, 3]`. Outputs q' = q + h v' + τ (v_free − v')
+//! (τ the time of a body's first impact within the step, 0 without one),
+//! v'.
 
 use super::options::ComplementarityOptions;
 use super::problem::{ContactRows, RowGrads, Scene};
@@ -31,10 +33,51 @@ pub(crate) struct ComplementarityStep {
     pub step: usize,
 }
 
-/// What the adjoint keeps: the contacts and the central point (O(B + m)).
+/// What the adjoint keeps: the contacts, the central point and each
+/// body's time of impact (O(B + m)).
 pub(crate) struct Saved {
     contacts: Vec<ContactRows>,
     solution: Solution,
+    impacts: Vec<Option<BodyImpact>>,
+}
+
+/// A body's time of impact within the step: the mean τ_b = Σ pᵢτᵢ / P of
+/// its impacts' times τᵢ = φᵢ/(−uᵢ⁻), weighted by the depths
+/// pᵢ = −(φᵢ + h uᵢ⁻) > 0 the free motion would reach (P = Σ pᵢ). One
+/// impact gives its own τ; a contact entering the impacts (p = 0) moves
+/// nothing, and ties between contacts are smooth.
+#[derive(Clone, Copy, Debug)]
+struct BodyImpact {
+    tau: f64,
+    depth: f64,
+}
+
+/// τᵢ and pᵢ of an impact of gap φ and approach velocity u < 0 (τ = 0
+/// for a penetrating contact).
+fn impact_time_and_depth(phi: f64, u: f64, h: f64) -> (f64, f64) {
+    (phi.max(0.0) / -u, -(phi + h * u))
+}
+
+/// Each body's [`BodyImpact`], if it has impacts within the step.
+fn body_impacts(sys: &System<'_>, bodies: usize) -> Vec<Option<BodyImpact>> {
+    let mut sums = vec![(0.0, 0.0); bodies];
+    for (i, u) in sys.impact.iter().enumerate() {
+        let Some(u) = *u else { continue };
+        let c = &sys.contacts[i];
+        let (tau, depth) = impact_time_and_depth(c.phi, u, sys.h);
+        for b in [Some(c.a), c.b].into_iter().flatten() {
+            sums[b].0 += depth * tau;
+            sums[b].1 += depth;
+        }
+    }
+    sums.into_iter()
+        .map(|(weighted, depth)| {
+            (depth > 0.0).then(|| BodyImpact {
+                tau: weighted / depth,
+                depth,
+            })
+        })
+        .collect()
 }
 
 impl ComplementarityStep {
@@ -62,29 +105,76 @@ impl ComplementarityStep {
                 v_free.push(v[3 * b + k] + h * (gravity + w / m[k]));
             }
         }
-        System {
+        let mut sys = System {
             mass: diag,
             v_free,
             contacts,
             mu: inputs[5].data[2],
+            restitution: inputs[5].data[3],
+            impact: Vec::new(),
             kappa: self.options.kappa,
             h,
             step: self.step,
-        }
+        };
+        sys.find_impacts();
+        sys
     }
 
     /// Solves the step from `inputs` into `q1`, `v1`.
     fn solve(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<Saved> {
         let q = &inputs[0].data;
         let contacts = self.scene().contacts(q, self.step)?;
-        let solution = self
-            .system(inputs, &contacts)
-            .solve(self.options.max_iter, self.options.tol)?;
+        let sys = self.system(inputs, &contacts);
+        let solution = sys.solve(self.options.max_iter, self.options.tol)?;
+        // A body that hits something at τ within the step moved with
+        // v_free before and v' after: q' = q + h v' + τ (v_free − v').
+        let impacts = body_impacts(&sys, inputs[2].data.len());
         v1.data.copy_from_slice(&solution.v);
-        for ((q1, q), v) in q1.data.iter_mut().zip(q).zip(&solution.v) {
-            *q1 = q + self.dt * v;
+        for (j, ((q1, q), v)) in q1.data.iter_mut().zip(q).zip(&solution.v).enumerate() {
+            let tau = impacts[j / 3].map_or(0.0, |b| b.tau);
+            *q1 = q + self.dt * v + tau * (sys.v_free[j] - v);
         }
-        Ok(Saved { contacts, solution })
+        Ok(Saved {
+            contacts,
+            solution,
+            impacts,
+        })
+    }
+}
+
+impl ComplementarityStep {
+    /// Adds the gradients through v_free = v + h (g + w/m) (rows of
+    /// translation) and v + h w/I (rotation) of a loss with gradient
+    /// `g_vfree` w.r.t. v_free.
+    fn v_free_vjp(
+        &self,
+        inputs: &[&Tensor],
+        mass: &[f64],
+        g_vfree: &[f64],
+        grad_inputs: &mut [&mut Tensor],
+        needs_grad: &[bool],
+    ) {
+        let h = self.dt;
+        let wrench = inputs.get(6).map(|w| &w.data);
+        for (j, &g) in g_vfree.iter().enumerate() {
+            let (b, k) = (j / 3, j % 3);
+            if needs_grad[1] {
+                grad_inputs[1].data[j] += g;
+            }
+            if k < 2 && needs_grad[4] {
+                grad_inputs[4].data[k] += h * g;
+            }
+            if let Some(w) = wrench {
+                if needs_grad[6] {
+                    grad_inputs[6].data[j] += h * g / mass[j];
+                }
+                // mass[j] is m for translation, I for rotation.
+                let slot = if k < 2 { 2 } else { 3 };
+                if needs_grad[slot] {
+                    grad_inputs[slot].data[b] -= h * w[j] / (mass[j] * mass[j]) * g;
+                }
+            }
+        }
     }
 }
 
@@ -114,8 +204,18 @@ impl Kernel for ComplementarityStep {
         let (sol, h) = (&saved.solution, self.dt);
         let sys = self.system(inputs, &saved.contacts);
         let (gq1, gv1) = (&grad_outputs[0].data, &grad_outputs[1].data);
-        // q' = q + h v': ∂L/∂q += ḡq', ḡv' ← ḡv' + h ḡq'.
-        let gv: Vec<f64> = gv1.iter().zip(gq1).map(|(v, q)| v + h * q).collect();
+        // q' = q + h v' + τ (v_free − v'): ∂L/∂q += ḡq',
+        // ḡv' ← ḡv' + (h − τ) ḡq', ḡv_free += τ ḡq', ḡτ = ḡq'·(v_free − v').
+        let mut gv: Vec<f64> = gv1.iter().zip(gq1).map(|(v, q)| v + h * q).collect();
+        let mut g_vfree = vec![0.0; gv.len()];
+        let mut g_tau_body = vec![0.0; saved.impacts.len()];
+        for (j, g) in gv.iter_mut().enumerate() {
+            if let Some(b) = saved.impacts[j / 3] {
+                *g -= b.tau * gq1[j];
+                g_vfree[j] += b.tau * gq1[j];
+                g_tau_body[j / 3] += gq1[j] * (sys.v_free[j] - sol.v[j]);
+            }
+        }
         // At the central point s = κ_i/z, and z (an impulse) is known to
         // the solver's relative tolerance while s, a small difference of
         // velocities, is known only to its absolute tolerance: the
@@ -153,7 +253,7 @@ impl Kernel for ComplementarityStep {
             }
         }
         let mut grad_q = vec![0.0; inputs[0].data.len()];
-        let mut grad_mu = 0.0;
+        let (mut grad_mu, mut grad_e) = (0.0, 0.0);
         let scene = self.scene();
         for (i, c) in saved.contacts.iter().enumerate() {
             let z: [f64; 4] = std::array::from_fn(|k| sol.z[4 * i + k]);
@@ -169,9 +269,38 @@ impl Kernel for ComplementarityStep {
                     g.t[side][k] = gt1[side][k] - gt2[side][k];
                 }
             }
-            // c₀ = φ/h; κ_i = κ w(φ) enters each z∘s − κ_i.
+            // c₀ = φ/h, or e u⁻ for an impact (whose τ = φ/(−u⁻) moved
+            // the position); κ_i = κ w(φ) enters each z∘s − κ_i.
+            let g_c0 = -nu2[0] * z[0];
             let kappa_bar: f64 = nu2.iter().sum();
-            g.phi = -nu2[0] * z[0] / h + kappa_bar * self.options.kappa * c.taper_d;
+            g.phi = kappa_bar * self.options.kappa * c.taper_d;
+            match sys.impact[i] {
+                Some(u) => {
+                    // τ_b = Σ pᵢτᵢ / P: ∂τ_b/∂τᵢ = pᵢ/P, ∂τ_b/∂pᵢ = (τᵢ − τ_b)/P.
+                    let (tau, depth) = impact_time_and_depth(c.phi, u, h);
+                    let (mut g_tau, mut g_depth) = (0.0, 0.0);
+                    for b in [Some(c.a), c.b].into_iter().flatten() {
+                        let body = saved.impacts[b].expect("an impact's bodies have one");
+                        g_tau += g_tau_body[b] * depth / body.depth;
+                        g_depth += g_tau_body[b] * (tau - body.tau) / body.depth;
+                    }
+                    grad_e += g_c0 * u;
+                    // c₀ = e u + min(φ, 0)/h, τ = max(φ, 0)/(−u), p = −(φ + h u).
+                    let (g_phi_c0, g_tau) = if c.phi < 0.0 {
+                        (g_c0 / h, 0.0)
+                    } else {
+                        (0.0, g_tau)
+                    };
+                    g.phi += g_phi_c0 + g_tau / -u - g_depth;
+                    let g_u = g_c0 * sys.restitution + g_tau * c.phi / (u * u) - h * g_depth;
+                    let gn = sys.normal_outer(i, g_u, &sys.v_free);
+                    for (acc, x) in g.n.iter_mut().flatten().zip(gn.iter().flatten()) {
+                        *acc += x;
+                    }
+                    sys.normal_t_add(i, g_u, &mut g_vfree);
+                }
+                None => g.phi += g_c0 / h,
+            }
             if sys.friction() {
                 grad_mu -= nu2[3] * z[3] * z[0];
             }
@@ -186,7 +315,9 @@ impl Kernel for ComplementarityStep {
         }
         if needs_grad[5] {
             grad_inputs[5].data[2] += grad_mu;
+            grad_inputs[5].data[3] += grad_e;
         }
+        self.v_free_vjp(inputs, &sys.mass, &g_vfree, grad_inputs, needs_grad);
         Ok(())
     }
 }

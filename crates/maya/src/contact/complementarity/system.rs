@@ -17,6 +17,12 @@ pub(crate) struct System<'a> {
     pub contacts: &'a [ContactRows],
     /// Friction coefficient μ.
     pub mu: f64,
+    /// Coefficient of restitution e.
+    pub restitution: f64,
+    /// Per contact, the free motion's normal velocity u⁻ = n·v_free when
+    /// the contact is an impact within the step (φ ≥ 0 and φ + h u⁻ < 0),
+    /// else `None` (see [`System::c`]).
+    pub impact: Vec<Option<f64>>,
     /// κ (J).
     pub kappa: f64,
     /// Time step h (s).
@@ -136,10 +142,60 @@ impl System<'_> {
         [0.0, z[3], z[3], self.mu * z[0] - z[1] - z[2]]
     }
 
-    /// c_i = (φ/h, 0, 0, 0) (with friction).
+    /// c_i = (c₀, 0, 0, 0) (with friction), with c₀ = φ/h (the gap at the
+    /// step's end stays open) or, for an impact within the step,
+    /// c₀ = e u⁻ + min(φ, 0)/h (the normal velocity after it is at least
+    /// −e u⁻, plus what pushes a penetration out; the position is corrected
+    /// for the time of impact afterwards). Both are φ/h where u⁻ = 0 and
+    /// both are 0 at φ = 0, e = 0.
     pub(crate) fn c(&self, i: usize) -> [f64; 4] {
         let rest = if self.friction() { 0.0 } else { 1.0 };
-        [self.contacts[i].phi / self.h, rest, rest, rest]
+        [self.c0(i), rest, rest, rest]
+    }
+
+    /// c₀ of contact i (see [`System::c`]).
+    pub(crate) fn c0(&self, i: usize) -> f64 {
+        match self.impact[i] {
+            Some(u) => self.restitution * u + self.contacts[i].phi.min(0.0) / self.h,
+            None => self.contacts[i].phi / self.h,
+        }
+    }
+
+    /// Marks the impacts within the step: approaching contacts (u⁻ < 0,
+    /// u⁻ = n·v_free) whose free motion would close the gap (φ + h u⁻ < 0).
+    pub(crate) fn find_impacts(&mut self) {
+        self.impact = (0..self.contacts.len())
+            .map(|i| {
+                let (phi, u) = (self.contacts[i].phi, self.normal_dot(i, &self.v_free));
+                (u < 0.0 && phi + self.h * u < 0.0).then_some(u)
+            })
+            .collect();
+    }
+
+    /// n_i·v (the normal row only, whether or not friction acts).
+    pub(crate) fn normal_dot(&self, i: usize, v: &[f64]) -> f64 {
+        let (cols, n) = self.columns(i);
+        let c = &self.contacts[i];
+        (0..n).map(|k| c.n[k / 3][k % 3] * v[cols[k]]).sum()
+    }
+
+    /// out += y n_i (the normal row's transpose).
+    pub(crate) fn normal_t_add(&self, i: usize, y: f64, out: &mut [f64]) {
+        let (cols, n) = self.columns(i);
+        let c = &self.contacts[i];
+        for k in 0..n {
+            out[cols[k]] += y * c.n[k / 3][k % 3];
+        }
+    }
+
+    /// ∂(n_i·v)/∂(n_i) = v over the contact's columns, times y.
+    pub(crate) fn normal_outer(&self, i: usize, y: f64, v: &[f64]) -> [[f64; 3]; 2] {
+        let (cols, n) = self.columns(i);
+        let mut g = [[0.0; 3]; 2];
+        for k in 0..n {
+            g[k / 3][k % 3] = y * v[cols[k]];
+        }
+        g
     }
 
     /// B⁻¹ for B = S + Z A (positive z, s): by eliminating λₙ, λ₊, λ₋ onto
@@ -267,6 +323,8 @@ mod tests {
             v_free: vec![0.0; 6],
             contacts,
             mu,
+            restitution: 0.0,
+            impact: vec![None; contacts.len()],
             kappa: 1e-3,
             h: 1e-2,
             step: 0,

@@ -3,14 +3,20 @@
 //!
 //! A top-down table (no gravity, no ground, no friction between the balls):
 //! a cue ball strikes a rack of six balls in three rows, with restitution
-//! [`RESTITUTION`]. The loss is |p(T) − target|² for the chosen ball (a
-//! corner of the back row) at time T, minimised over the cue velocity
+//! e = 0.9. The target is where a hidden shot (`SHOT`) sends the
+//! chosen ball (the lower corner of the back row) at time T, so it can be
+//! reached; the loss |p(T) − target|² is minimised over the cue velocity
 //! (vx, vy) by L-BFGS, differentiating through every impulse of the break
-//! (the implicit-function gradient of each step's interior point solve).
-//! κ = 1e-5 J (the `gradients` preset): two balls pressed by an impulse λ
-//! sit κ/λ apart in normal speed, so a collision of about 0.3 N·s changes
-//! the exit velocities by 3e-5 m/s, while the loss's gradient sees the
-//! contacts a step before they close.
+//! (each step's implicit-function gradient, with the time-of-impact
+//! correction of restitution). Other cue velocities reach the same point,
+//! so the fit need not recover the hidden shot.
+//!
+//! κ is the `simulation` preset's 1e-8 J, chosen by measurement: from the
+//! same start the fit ends 2e-6 m from the target at κ = 1e-8 J (76
+//! evaluations), 8e-5 m at 1e-5 J (the `gradients` preset, 61) and 1e-4 m
+//! at 1e-3 J, after 559 evaluations. The loss is piecewise smooth (which
+//! ball strikes which changes with the cue velocity), and flat where the
+//! chosen ball is never struck.
 
 use super::{Curve, DemoOptions, DemoReport, Figure};
 use crate::contact::{ComplementarityOptions, ContactModel};
@@ -38,10 +44,10 @@ const HORIZON: f64 = 1.0;
 const CHOSEN: usize = 4;
 /// The shot to reproduce: the target is where this cue velocity (m/s)
 /// sends the chosen ball, so it is reachable whatever the restitution.
-const SHOT: [f64; 2] = [2.6, -0.12];
+const SHOT: [f64; 2] = [2.4, -0.1];
 /// The first guess of the cue velocity (m/s): a slightly off-centre
 /// strike on the apex.
-const GUESS: [f64; 2] = [2.0, 0.05];
+const GUESS: [f64; 2] = [2.0, -0.05];
 
 /// The table: a cue ball (body 0) and the rack (bodies 1..=6).
 struct Table {
@@ -53,10 +59,9 @@ struct Table {
 
 impl Table {
     fn new(steps: usize) -> Table {
-        let options = ComplementarityOptions {
-            activation_distance: 1e-2,
-            ..ComplementarityOptions::gradients()
-        };
+        // κ = 1e-8 J, d̂ = 1 cm: above the 6.5 mm a 2.6 m/s ball travels
+        // per step.
+        let options = ComplementarityOptions::simulation();
         let mut world = World::new(DT).with_contact(ContactModel::Complementarity(options));
         world.gravity = [0.0, 0.0];
         let density = MASS / (PI * RADIUS * RADIUS);

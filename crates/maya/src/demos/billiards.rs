@@ -149,6 +149,20 @@ impl Table {
     }
 }
 
+/// The evaluations worth drawing: the first, then each that sets a new
+/// best loss while the loss is above `floor`, at most `most` in all.
+fn improving(losses: &[f64], floor: f64, most: usize) -> Vec<usize> {
+    let mut best = f64::INFINITY;
+    let mut shown = Vec::new();
+    for (k, &loss) in losses.iter().enumerate() {
+        if loss < best && loss > floor && shown.len() < most {
+            shown.push(k);
+        }
+        best = best.min(loss);
+    }
+    shown
+}
+
 pub(super) fn run(
     options: &DemoOptions,
     on_iter: &mut dyn FnMut(usize, f64),
@@ -178,8 +192,7 @@ pub(super) fn run(
     let best = [fit.params[0].data[0], fit.params[0].data[1]];
     let stride = 4;
     let mut curves = Vec::new();
-    let shown = [0, iterates.len() / 4, iterates.len() / 2];
-    for &k in shown.iter().filter(|&&k| k + 1 < iterates.len()) {
+    for k in improving(&fit.losses, 1e-6, 4) {
         let v = iterates[k];
         curves.push(Curve {
             label: format!("evaluation {k}: cue v = ({:.3}, {:.3}) m/s", v[0], v[1]),

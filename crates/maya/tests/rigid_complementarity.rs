@@ -399,3 +399,33 @@ fn a_box_on_a_slope_sticks_below_the_friction_angle_and_slides_above() {
         "∂x/∂μ {dmu}, closed form {want_dmu}"
     );
 }
+
+/// Two boxes stacked with their corners aligned (the worst case for
+/// vertex–face contacts, where a corner is as close to a side face as to
+/// the top face) and a third dropped on them turned: the pair's contacts
+/// share one normal, so the step is feasible and the stack rests.
+#[test]
+fn aligned_stacked_boxes_rest_without_conflicting_normals() {
+    let mut w =
+        World::new(1e-2).with_contact(ContactModel::Complementarity(ComplementarityOptions {
+            activation_distance: 0.03,
+            ..ComplementarityOptions::simulation()
+        }));
+    w.set_ground(Ground::horizontal(0.0));
+    for _ in 0..3 {
+        w.add_body(Shape::rect(0.2, 0.2), 25.0);
+    }
+    let t = TensorTape::new();
+    let pose = [[0.0, 0.1, 0.0], [0.0, 0.3, 0.0], [0.05, 0.55, 0.3]];
+    let s0 = w.state(&t, &pose, &[[0.0; 3]; 3]);
+    let end = w.rollout(&s0, &w.params(&t, material(0.5)), 150).unwrap();
+    let (q, v) = (end.pose.value().data, end.velocity.value().data);
+    for c in w.contacts(&q) {
+        assert!(c.depth < 1e-6, "no overlap: {c:?}");
+    }
+    assert!(
+        (q[1] - 0.1).abs() < 1e-6 && (q[4] - 0.3).abs() < 1e-6,
+        "{q:?}"
+    );
+    assert!(v.iter().all(|x| x.abs() < 1e-3), "at rest: {v:?}");
+}

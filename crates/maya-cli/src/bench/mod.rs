@@ -53,6 +53,7 @@ fn workloads() -> Vec<Workload> {
         mass_spring::workload(),
         matmul::workload(),
         rigid_pile::workload(),
+        rigid_pile::complementarity_workload(),
         fem_explicit::workload(),
     ]
 }

@@ -240,8 +240,7 @@ pub(crate) fn detect(
                     circle_polygon::detect(*radius, p, ju, iu, qj, qi, margin, out)
                 }
                 (Shape::Polygon(pi), Shape::Polygon(pj)) => {
-                    polygon_polygon::detect(pi, pj, iu, ju, qi, qj, margin, out);
-                    polygon_polygon::detect(pj, pi, ju, iu, qj, qi, margin, out);
+                    polygon_polygon::detect_pair(pi, pj, iu, ju, qi, qj, margin, out);
                 }
             }
         }

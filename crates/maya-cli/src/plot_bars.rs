@@ -9,9 +9,12 @@ use std::path::{Path, PathBuf};
 
 const SIZE: (u32, u32) = (1100, 680);
 
-/// A distinct colour per series.
+/// A distinct colour per series: three reds, three blues, then greens and
+/// purple (so three settings of one kind beside three of another read as
+/// two families).
 fn series_color(i: usize) -> RGBColor {
-    const PALETTE: [RGBColor; 8] = [
+    const PALETTE: [RGBColor; 9] = [
+        RGBColor(178, 24, 43),
         RGBColor(214, 96, 77),
         RGBColor(244, 165, 130),
         RGBColor(33, 102, 172),
@@ -37,10 +40,13 @@ fn value_range(chart: &BarChart) -> (f64, f64) {
         (lo.min(*v), hi.max(*v))
     });
     match (chart.log_scale, lo.is_finite()) {
-        // Room above the bars for the group names and the legend.
-        (true, true) => (lo / 10.0, hi * 1e5),
+        // The top third is left for the group names and the legend.
+        (true, true) => {
+            let (lo, hi) = (lo / 10.0, hi * 5.0);
+            (lo, hi * (hi / lo).powf(0.55))
+        }
         (true, false) => (1e-16, 1.0),
-        (false, true) => (lo.min(0.0), hi.max(0.0) * 1.6 + 1e-12),
+        (false, true) => (lo.min(0.0), hi.max(0.0) * 1.8 + 1e-12),
         (false, false) => (0.0, 1.0),
     }
 }

@@ -65,7 +65,7 @@ pub mod tensor;
 pub use dynamics::{
     euler_step, semi_implicit_euler_step, try_euler_step, try_semi_implicit_euler_step,
 };
-pub use error::{Error, Pass, Result};
+pub use error::{DeviceError, Error, Pass, Result};
 pub use gradcheck::{
     gradcheck, gradcheck_scalar, gradcheck_with, GradcheckConfig, GradcheckReport,
 };

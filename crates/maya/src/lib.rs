@@ -51,6 +51,8 @@ pub mod dynamics;
 mod error;
 pub mod fem;
 pub mod geometry;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod gradcheck;
 mod jacobian;
 mod ops;

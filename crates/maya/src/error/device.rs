@@ -85,6 +85,16 @@ pub enum DeviceError {
         /// Where it lives.
         device: String,
     },
+    /// A device op given a value that lives on the host.
+    #[error(
+        "{op} runs on a device but its input {input} lives on the host; move it with to_device"
+    )]
+    OnHost {
+        /// The op that was called.
+        op: &'static str,
+        /// Index of the input.
+        input: usize,
+    },
     /// The device rejected a shader, a pipeline or a command, or a readback
     /// failed: a bug in maya's kernels or the driver, reported with its
     /// words.

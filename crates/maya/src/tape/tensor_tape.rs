@@ -215,18 +215,6 @@ impl TensorTape {
             .collect()
     }
 
-    /// A new leaf holding a value that lives anywhere (a device tensor).
-    #[cfg(feature = "gpu")]
-    pub(crate) fn push_value(&self, value: Value, requires_grad: bool) -> TVar<'_> {
-        let mut inner = self.inner.borrow_mut();
-        inner.values.push(value);
-        inner.requires_grad.push(requires_grad);
-        TVar {
-            tape: self,
-            idx: inner.values.len() - 1,
-        }
-    }
-
     /// Records a single-output kernel.
     pub(crate) fn try_apply1(&self, kernel: impl Kernel, inputs: &[TVar<'_>]) -> Result<TVar<'_>> {
         Ok(self.try_apply(kernel, inputs)?[0])

@@ -306,3 +306,99 @@ fn an_allocation_past_the_memory_budget_is_out_of_memory() {
     assert_eq!(d.memory_in_use(), 0);
     d.zeros(&[100]).unwrap();
 }
+
+#[test]
+fn a_rollout_is_submitted_in_batches_not_step_by_step() {
+    if device().is_none() {
+        return;
+    }
+    let d = Device::new().unwrap(); // its own counter
+    let t = TensorTape::new();
+    let (p0, v0) = w2_state(10);
+    let (mut p, mut v) = (t.constant(p0).to_device(&d), t.constant(v0).to_device(&d));
+    let m = t.constant(Tensor::ones(&[10])).to_device(&d);
+    let (c, k) = (t.scalar(C).to_device(&d), t.scalar(K).to_device(&d));
+    let before = d.submissions();
+    for _ in 0..64 {
+        (p, v) = gpu::particle_step(&p, &v, &m, &c, &k, DT, G).unwrap();
+    }
+    // 64 dispatches: two full batches of 32, nothing waited for.
+    assert_eq!(d.submissions() - before, 2);
+    let _ = v.to_host();
+    assert_eq!(d.submissions() - before, 3);
+}
+
+/// y = a·x with `a` a constant of the kernel: a user kernel in WGSL.
+struct Scale(f64);
+
+const SCALE: gpu::WgslKernel = gpu::WgslKernel {
+    module: "test scale",
+    source: "struct P { n: u32, a: f64 }
+             @group(0) @binding(0) var<uniform> p: P;
+             @group(0) @binding(1) var<storage, read> x: array<f64>;
+             @group(0) @binding(2) var<storage, read_write> y: array<f64>;
+             @compute @workgroup_size(64)
+             fn scale_into(@builtin(global_invocation_id) g: vec3<u32>,
+                           @builtin(num_workgroups) w: vec3<u32>) {
+                 let i = g.y * w.x * 64u + g.x;
+                 if (i < p.n) { y[i] = y[i] + p.a * x[i]; }
+             }",
+    entry: "scale_into",
+};
+
+impl Scale {
+    /// out += a·x
+    fn launch(&self, x: &gpu::DeviceTensor, out: &gpu::DeviceTensor) -> maya::Result<()> {
+        let mut uniform = (x.numel() as u32).to_le_bytes().to_vec();
+        uniform.extend([0; 4]);
+        uniform.extend(self.0.to_le_bytes());
+        let groups = x.numel().div_ceil(64) as u32;
+        x.device().launch(&SCALE, &uniform, &[x], &[out], groups)
+    }
+}
+
+impl gpu::DeviceKernel for Scale {
+    type Saved = ();
+    fn name(&self) -> &'static str {
+        "scale"
+    }
+    fn forward(
+        &self,
+        x: &[&gpu::DeviceTensor],
+        _: &[bool],
+    ) -> maya::Result<(Vec<gpu::DeviceTensor>, ())> {
+        let y = x[0].device().zeros(x[0].shape())?;
+        self.launch(x[0], &y)?;
+        Ok((vec![y], ()))
+    }
+    fn vjp(
+        &self,
+        _: &(),
+        _: &[&gpu::DeviceTensor],
+        _: &[&gpu::DeviceTensor],
+        gy: &[&gpu::DeviceTensor],
+        gx: &[&gpu::DeviceTensor],
+        _: &[bool],
+    ) -> maya::Result<()> {
+        self.launch(gy[0], gx[0])
+    }
+}
+
+#[test]
+fn a_user_device_kernel_in_wgsl_records_on_the_tape_and_passes_gradcheck() {
+    let Some(d) = device() else { return };
+    let d = d.clone();
+    let x = Tensor::from_fn(&[70], |i| (i[0] as f64).sin());
+    let report = maya::gradcheck(
+        |_t, v| {
+            let y = gpu::apply(Scale(-1.5), &[v[0].to_device(&d)]).unwrap()[0];
+            gpu::mul(&y, &y).unwrap().to_host()
+        },
+        std::slice::from_ref(&x),
+    );
+    assert!(report.passed, "{report}");
+    // A written tensor bound twice is refused before the driver sees it.
+    let a = d.upload(&x).unwrap();
+    let err = d.launch(&SCALE, &[0; 16], &[&a], &[&a], 1).unwrap_err();
+    assert!(err.to_string().contains("alias"), "{err}");
+}

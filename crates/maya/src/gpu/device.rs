@@ -1,14 +1,11 @@
 //! The device handle: adapter, device and queue, what the adapter offers,
 //! the pipeline cache, memory accounting and the batched command recorder.
 
+use super::launch::{Pipeline, PipelineKey};
 use crate::error::{DeviceError, Error, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-/// Dispatches recorded before the command buffer is submitted: one submit
-/// per dispatch would make every step pay the submit latency.
-const BATCH: usize = 32;
 
 /// What the adapter is and offers, as plain values.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,24 +75,16 @@ impl Default for DeviceOptions {
     }
 }
 
-/// A compiled kernel: its pipeline and bind group layout.
-pub(crate) struct Pipeline {
-    pub pipeline: wgpu::ComputePipeline,
-    pub layout: wgpu::BindGroupLayout,
-}
-
-/// How a kernel binds its buffers: a uniform at 0, then storage buffers
-/// (read-only or read-write) at 1, 2, …
-#[derive(Clone, Copy)]
-pub(crate) struct Bindings(pub &'static [bool]);
-
 pub(crate) struct Inner {
     pub id: u64,
     pub info: DeviceInfo,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
-    pipelines: Mutex<HashMap<(&'static str, &'static str), Arc<Pipeline>>>,
-    batch: Mutex<(Option<wgpu::CommandEncoder>, usize)>,
+    pub pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
+    /// The open command encoder and the dispatches recorded into it.
+    pub batch: Mutex<(Option<wgpu::CommandEncoder>, usize)>,
+    /// Command buffers submitted so far.
+    pub submissions: AtomicU64,
     /// The first error the device reported outside an error scope.
     failure: Arc<Mutex<Option<String>>>,
     pub in_use: AtomicU64,
@@ -193,6 +182,7 @@ impl Device {
             queue,
             pipelines: Mutex::default(),
             batch: Mutex::new((None, 0)),
+            submissions: AtomicU64::new(0),
             failure,
             in_use: AtomicU64::new(0),
             budget: Mutex::new(None),
@@ -288,140 +278,6 @@ impl Device {
         Ok(buffer)
     }
 
-    /// The kernel `entry` of the WGSL `source` (compiled once, then
-    /// cached), with its bindings.
-    pub(crate) fn pipeline(
-        &self,
-        module: &'static str,
-        source: &'static str,
-        entry: &'static str,
-        bindings: Bindings,
-    ) -> Result<Arc<Pipeline>> {
-        let mut cache = self.0.pipelines.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = cache.get(&(module, entry)) {
-            return Ok(p.clone());
-        }
-        let d = &self.0.device;
-        let scope = d.push_error_scope(wgpu::ErrorFilter::Validation);
-        let shader = d.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(module),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-        let mut entries = vec![layout_entry(0, wgpu::BufferBindingType::Uniform)];
-        for (k, &writable) in bindings.0.iter().enumerate() {
-            let ty = wgpu::BufferBindingType::Storage {
-                read_only: !writable,
-            };
-            entries.push(layout_entry(k as u32 + 1, ty));
-        }
-        let layout = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some(entry),
-            entries: &entries,
-        });
-        let pipeline_layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some(entry),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
-        let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry),
-            layout: Some(&pipeline_layout),
-            module: &shader,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(self.driver("compiling a kernel", format!("{module}::{entry}: {e}")));
-        }
-        let p = Arc::new(Pipeline { pipeline, layout });
-        cache.insert((module, entry), p.clone());
-        Ok(p)
-    }
-
-    /// Records one dispatch of `pipeline` over `n` threads (in workgroups
-    /// of `group`), with `uniform` bytes at binding 0 and `buffers` after.
-    /// Submits every [`BATCH`] dispatches.
-    pub(crate) fn dispatch(
-        &self,
-        pipeline: &Pipeline,
-        uniform: &[u8],
-        buffers: &[&wgpu::Buffer],
-        groups: u32,
-    ) -> Result<()> {
-        if groups == 0 {
-            return Ok(());
-        }
-        let d = &self.0.device;
-        let max = self.0.info.max_workgroups_per_dimension.max(1);
-        let x = groups.min(max);
-        let y = groups.div_ceil(x);
-        if y > max {
-            return Err(self.driver(
-                "dispatching",
-                format!("{groups} workgroups exceed {max}² per dispatch"),
-            ));
-        }
-        let ubuf = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("params"),
-            size: (uniform.len() as u64).div_ceil(16).max(1) * 16,
-            usage: wgpu::BufferUsages::UNIFORM,
-            mapped_at_creation: true,
-        });
-        let mut padded = uniform.to_vec();
-        padded.resize(ubuf.size() as usize, 0);
-        ubuf.slice(..)
-            .get_mapped_range_mut()
-            .map_err(|e| self.driver("writing kernel parameters", e.to_string()))?
-            .copy_from_slice(&padded);
-        ubuf.unmap();
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: ubuf.as_entire_binding(),
-        }];
-        for (k, b) in buffers.iter().enumerate() {
-            entries.push(wgpu::BindGroupEntry {
-                binding: k as u32 + 1,
-                resource: b.as_entire_binding(),
-            });
-        }
-        let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.layout,
-            entries: &entries,
-        });
-        let mut batch = self.0.batch.lock().unwrap_or_else(|p| p.into_inner());
-        let encoder = batch
-            .0
-            .get_or_insert_with(|| d.create_command_encoder(&Default::default()));
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline.pipeline);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(x, y, 1);
-        }
-        batch.1 += 1;
-        if batch.1 >= BATCH {
-            let encoder = batch.0.take().expect("just recorded into");
-            batch.1 = 0;
-            self.0.queue.submit([encoder.finish()]);
-        }
-        Ok(())
-    }
-
-    /// Submits the recorded dispatches, then runs `more` on a fresh encoder
-    /// (e.g. a copy) in the same submission.
-    pub(crate) fn submit_with(&self, more: impl FnOnce(&mut wgpu::CommandEncoder)) {
-        let mut batch = self.0.batch.lock().unwrap_or_else(|p| p.into_inner());
-        let mut encoder = batch
-            .0
-            .take()
-            .unwrap_or_else(|| self.0.device.create_command_encoder(&Default::default()));
-        batch.1 = 0;
-        more(&mut encoder);
-        self.0.queue.submit([encoder.finish()]);
-    }
-
     /// Waits for the device to finish, then reports the first error it
     /// raised since it was opened.
     pub(crate) fn wait(&self, what: &'static str) -> Result<()> {
@@ -452,17 +308,4 @@ impl Device {
 
 fn unavailable(reason: String) -> Error {
     Error::Device(DeviceError::Unavailable { reason })
-}
-
-fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::COMPUTE,
-        ty: wgpu::BindingType::Buffer {
-            ty,
-            has_dynamic_offset: false,
-            min_binding_size: None,
-        },
-        count: None,
-    }
 }

@@ -1,7 +1,10 @@
-//! The WGSL kernels as plain device functions (no tape): elementwise ops,
-//! the deterministic sum and the particle step, forward and adjoint.
+//! maya's WGSL kernels as plain device functions, off the tape: the
+//! building blocks of [`DeviceKernel`](super::DeviceKernel)s. Each records
+//! a dispatch (or a few) and returns at once; results exist once the batch
+//! is submitted, which reading any tensor back does.
 
-use super::device::{Bindings, Device};
+use super::device::Device;
+use super::launch::WgslKernel;
 use super::tensor::DeviceTensor;
 use crate::error::{DeviceError, Error, Result};
 
@@ -9,12 +12,14 @@ const ELEMENTWISE: &str = include_str!("wgsl/elementwise.wgsl");
 const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
 const PARTICLES: &str = include_str!("wgsl/particles.wgsl");
 
-/// uniform; a, b read; out read-write.
-const ELEMENTWISE_BINDINGS: Bindings = Bindings(&[false, false, true]);
-/// uniform; p, v, m, c, k read; then six read-write buffers.
-const PARTICLE_BINDINGS: Bindings = Bindings(&[
-    false, false, false, false, false, true, true, true, true, true,
-]);
+/// An entry point of one of maya's modules.
+const fn kernel(module: &'static str, source: &'static str, entry: &'static str) -> WgslKernel {
+    WgslKernel {
+        module,
+        source,
+        entry,
+    }
+}
 
 /// Threads per workgroup of the elementwise and particle kernels.
 const GROUP: usize = 64;
@@ -39,56 +44,102 @@ fn same_device(op: &'static str, tensors: &[&DeviceTensor]) -> Result<()> {
     }
 }
 
+/// `a + b` (equal shapes, one device).
+pub fn add(a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
+    binary("add", a, b)
+}
+
+/// `a ⊙ b` (equal shapes, one device).
+pub fn mul(a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
+    binary("mul", a, b)
+}
+
+/// `out += a` (equal shapes, one device).
+pub fn add_into(out: &DeviceTensor, a: &DeviceTensor) -> Result<()> {
+    accumulate(out, a, "add_into")
+}
+
+/// `out += a[0]` in every entry (`a` holds one value).
+pub fn broadcast_into(out: &DeviceTensor, a: &DeviceTensor) -> Result<()> {
+    if a.numel() != 1 {
+        return Err(Error::NotScalar {
+            op: "broadcast_into",
+            shape: a.shape().to_vec(),
+        });
+    }
+    accumulate(out, a, "broadcast_into")
+}
+
 /// `out = a ∘ b` for `entry` in {"add", "mul"}.
-pub(crate) fn binary(
-    entry: &'static str,
-    a: &DeviceTensor,
-    b: &DeviceTensor,
-) -> Result<DeviceTensor> {
+fn binary(entry: &'static str, a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
     same_device(entry, &[a, b])?;
     a.same_shape(b, entry)?;
     let device = a.device();
     let out = device.zeros(a.shape())?;
     let n = len_u32(device, a.numel(), entry)?;
-    let p = device.pipeline("elementwise", ELEMENTWISE, entry, ELEMENTWISE_BINDINGS)?;
-    let bufs = [&a.buf.buffer, &b.buf.buffer, &out.buf.buffer];
-    device.dispatch(&p, &n.to_le_bytes(), &bufs, groups(a.numel(), GROUP))?;
+    let k = kernel("elementwise", ELEMENTWISE, entry);
+    device.launch(
+        &k,
+        &n.to_le_bytes(),
+        &[a, b],
+        &[&out],
+        groups(a.numel(), GROUP),
+    )?;
     Ok(out)
 }
 
 /// `out += a` ("add_into"), `out += a[0]` ("broadcast_into").
-pub(crate) fn accumulate(out: &DeviceTensor, a: &DeviceTensor, entry: &'static str) -> Result<()> {
+fn accumulate(out: &DeviceTensor, a: &DeviceTensor, entry: &'static str) -> Result<()> {
     same_device(entry, &[out, a])?;
     if entry == "add_into" {
         out.same_shape(a, entry)?;
     }
     let device = out.device();
     let n = len_u32(device, out.numel(), entry)?;
-    let p = device.pipeline("elementwise", ELEMENTWISE, entry, ELEMENTWISE_BINDINGS)?;
-    let bufs = [&a.buf.buffer, &a.buf.buffer, &out.buf.buffer];
-    device.dispatch(&p, &n.to_le_bytes(), &bufs, groups(out.numel(), GROUP))
+    let k = kernel("elementwise", ELEMENTWISE, entry);
+    device.launch(
+        &k,
+        &n.to_le_bytes(),
+        &[a, a],
+        &[out],
+        groups(out.numel(), GROUP),
+    )
 }
 
-/// `out += a ⊙ b` (the adjoint of a product).
-pub(crate) fn mul_into(out: &DeviceTensor, a: &DeviceTensor, b: &DeviceTensor) -> Result<()> {
-    same_device("mul", &[out, a, b])?;
+/// `out += a ⊙ b` (the adjoint of a product; equal shapes, one device).
+pub fn mul_into(out: &DeviceTensor, a: &DeviceTensor, b: &DeviceTensor) -> Result<()> {
+    same_device("mul_into", &[out, a, b])?;
+    out.same_shape(a, "mul_into")?;
+    out.same_shape(b, "mul_into")?;
     let device = out.device();
     let n = len_u32(device, out.numel(), "mul")?;
-    let p = device.pipeline("elementwise", ELEMENTWISE, "mul_into", ELEMENTWISE_BINDINGS)?;
-    let bufs = [&a.buf.buffer, &b.buf.buffer, &out.buf.buffer];
-    device.dispatch(&p, &n.to_le_bytes(), &bufs, groups(out.numel(), GROUP))
+    let k = kernel("elementwise", ELEMENTWISE, "mul_into");
+    device.launch(
+        &k,
+        &n.to_le_bytes(),
+        &[a, b],
+        &[out],
+        groups(out.numel(), GROUP),
+    )
 }
 
 /// The sum of every entry, `[]`, by a fixed tree of workgroup sums: the
 /// same order, hence the same bits, on every run.
-pub(crate) fn sum(a: &DeviceTensor) -> Result<DeviceTensor> {
+pub fn sum(a: &DeviceTensor) -> Result<DeviceTensor> {
     sum_range(a, 0, a.numel())
 }
 
 /// The sum of the `n` entries of `a` from `offset` on, `[]`.
-pub(crate) fn sum_range(a: &DeviceTensor, offset: usize, n: usize) -> Result<DeviceTensor> {
+pub fn sum_range(a: &DeviceTensor, offset: usize, n: usize) -> Result<DeviceTensor> {
+    if offset + n > a.numel() {
+        return Err(Error::Index {
+            op: "sum_range",
+            index: offset + n,
+            len: a.numel(),
+        });
+    }
     let device = a.device();
-    let p = device.pipeline("reduce", REDUCE, "sum_pass", Bindings(&[false, true]))?;
+    let k = kernel("reduce", REDUCE, "sum_pass");
     let mut current = a.clone();
     let (mut offset, mut n) = (offset, n);
     loop {
@@ -97,8 +148,7 @@ pub(crate) fn sum_range(a: &DeviceTensor, offset: usize, n: usize) -> Result<Dev
         let next = device.zeros(&shape)?;
         let mut params = len_u32(device, n, "sum")?.to_le_bytes().to_vec();
         params.extend(len_u32(device, offset, "sum")?.to_le_bytes());
-        let bufs = [&current.buf.buffer, &next.buf.buffer];
-        device.dispatch(&p, &params, &bufs, parts as u32)?;
+        device.launch(&k, &params, &[&current], &[&next], parts as u32)?;
         (current, offset, n) = (next, 0, parts);
         if parts == 1 {
             return Ok(current);
@@ -154,21 +204,11 @@ pub(crate) fn particle_step(
     let (p1, v1) = (device.zeros(&[n, 3])?, device.zeros(&[n, 3])?);
     // The adjoint's outputs, unused here (writable bindings may not alias).
     let scratch = [device.zeros(&[])?, device.zeros(&[])?, device.zeros(&[])?];
-    let p = device.pipeline("particles", PARTICLES, "step_forward", PARTICLE_BINDINGS)?;
     let n32 = len_u32(device, n, "particle step")?;
-    let bufs = [
-        &x[0].buf.buffer,
-        &x[1].buf.buffer,
-        &x[2].buf.buffer,
-        &x[3].buf.buffer,
-        &x[4].buf.buffer,
-        &p1.buf.buffer,
-        &v1.buf.buffer,
-        &scratch[0].buf.buffer,
-        &scratch[1].buf.buffer,
-        &scratch[2].buf.buffer,
-    ];
-    device.dispatch(&p, &particle_params(n32, dt, g), &bufs, groups(n, GROUP))?;
+    let k = kernel("particles", PARTICLES, "step_forward");
+    let [s0, s1, s2] = &scratch;
+    let params = particle_params(n32, dt, g);
+    device.launch(&k, &params, x, &[&p1, &v1, s0, s1, s2], groups(n, GROUP))?;
     Ok((p1, v1))
 }
 
@@ -184,20 +224,16 @@ pub(crate) fn particle_step_adjoint(
     let n = check_particles(x)?;
     let device = x[0].device();
     let partials = device.zeros(&[2, n])?;
-    let p = device.pipeline("particles", PARTICLES, "step_adjoint", PARTICLE_BINDINGS)?;
     let n32 = len_u32(device, n, "particle step adjoint")?;
-    let bufs = [
-        &x[0].buf.buffer,
-        &x[1].buf.buffer,
-        &x[2].buf.buffer,
-        &x[3].buf.buffer,
-        &x[4].buf.buffer,
-        &grad_out.0.buf.buffer,
-        &grad_out.1.buf.buffer,
-        &grad_pv.0.buf.buffer,
-        &grad_pv.1.buf.buffer,
-        &partials.buf.buffer,
-    ];
-    device.dispatch(&p, &particle_params(n32, dt, g), &bufs, groups(n, GROUP))?;
+    let k = kernel("particles", PARTICLES, "step_adjoint");
+    // ḡp', ḡv' sit in the forward's output bindings (read-write there).
+    let write = [grad_out.0, grad_out.1, grad_pv.0, grad_pv.1, &partials];
+    device.launch(
+        &k,
+        &particle_params(n32, dt, g),
+        x,
+        &write,
+        groups(n, GROUP),
+    )?;
     Ok(partials)
 }

@@ -14,10 +14,15 @@
 //! every run.
 
 mod device;
-mod kernels;
-mod tape;
+mod kernel;
+pub mod kernels;
+mod launch;
+mod ops;
 mod tensor;
+mod transfer;
 
 pub use device::{Device, DeviceInfo, DeviceOptions};
-pub use tape::{add, mul, particle_step, sum};
+pub use kernel::{apply, DeviceKernel};
+pub use launch::WgslKernel;
+pub use ops::{add, mul, particle_step, sum};
 pub use tensor::DeviceTensor;

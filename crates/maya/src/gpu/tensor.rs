@@ -129,8 +129,8 @@ impl DeviceTensor {
     }
 
     /// `self += other` on the device (same shape and device).
-    pub fn add_assign(&mut self, other: &DeviceTensor) -> Result<()> {
-        kernels::accumulate(self, other, "add_into")
+    pub fn add_assign(&self, other: &DeviceTensor) -> Result<()> {
+        kernels::add_into(self, other)
     }
 
     /// Checks that `other` has this tensor's shape.

@@ -162,6 +162,8 @@ impl Device {
             let mut slot = sink.lock().unwrap_or_else(|p| p.into_inner());
             slot.get_or_insert_with(|| e.to_string());
         }));
+        // What was granted (the adapter's limits, if all went well).
+        let limits = device.limits();
         let info = DeviceInfo {
             name: a.name.clone(),
             backend: format!("{:?}", a.backend),
@@ -169,7 +171,7 @@ impl Device {
             driver: format!("{} {}", a.driver, a.driver_info).trim().to_string(),
             f64: features.contains(wgpu::Features::SHADER_F64),
             int64: features.contains(wgpu::Features::SHADER_INT64),
-            max_storage_binding: limits.max_storage_buffer_binding_size as u64,
+            max_storage_binding: limits.max_storage_buffer_binding_size,
             max_buffer: limits.max_buffer_size,
             max_storage_buffers_per_stage: limits.max_storage_buffers_per_shader_stage,
             max_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,

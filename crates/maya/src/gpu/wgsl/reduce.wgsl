@@ -35,7 +35,8 @@ fn sum_pass(
         }
         workgroupBarrier();
     }
-    if (lid == 0u) {
+    // A 2-D grid may have more workgroups than partials: those write nothing.
+    if (lid == 0u && group < arrayLength(&partials)) {
         partials[group] = tree[0];
     }
 }

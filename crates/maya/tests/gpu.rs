@@ -241,6 +241,17 @@ fn mixing_devices_or_host_and_device_is_an_error_naming_both() {
         msg.contains("the host") && msg.contains(&d.to_string()),
         "{msg}"
     );
+    // A host op whose inputs all live on the device.
+    for err in [
+        on.try_matmul(&on).unwrap_err(),
+        on.try_reshape(&[3]).unwrap_err(),
+    ] {
+        assert!(
+            matches!(err, Error::Device(DeviceError::OnDevice { input: 0, .. })),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("to_host"), "{err}");
+    }
     // A device op given a host value.
     let err = gpu::add(&on, &x).unwrap_err();
     assert!(err.to_string().contains("the host"), "{err}");

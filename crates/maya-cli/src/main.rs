@@ -1,10 +1,12 @@
 //! The `maya` command: worked examples (`maya demo`), scene files
-//! (`maya run`) and benchmarks (`maya bench`).
+//! (`maya run`), benchmarks (`maya bench`) and the compute device
+//! (`maya gpu-info`).
 
 mod animate;
 mod bench;
 mod demo;
 mod gif_out;
+mod gpu_info;
 mod plot;
 mod plot_bars;
 mod plot_mesh;
@@ -33,6 +35,9 @@ enum Command {
     /// Run the benchmark workloads and print one JSON line per case, as
     /// BENCHMARKS.md specifies.
     Bench(bench::BenchArgs),
+    /// Print the compute device maya's GPU kernels would run on: adapter,
+    /// backend, f64 support and limits (needs the `gpu` feature).
+    GpuInfo,
 }
 
 fn main() -> ExitCode {
@@ -43,6 +48,7 @@ fn main() -> ExitCode {
             keep_freed_memory();
             bench::run(&args)
         }
+        Command::GpuInfo => gpu_info::run(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

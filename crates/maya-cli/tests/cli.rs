@@ -313,3 +313,57 @@ fn contact_models_writes_its_table_and_bar_chart() {
     assert!(svg.contains("box sliding to rest"), "group names are drawn");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_unknown_device_lists_the_valid_ones() {
+    let (ok, _, stderr) = maya(&["bench", "--workload", "W2", "--device", "tpu"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("unknown device `tpu`") && stderr.contains("cpu, gpu"),
+        "{stderr}"
+    );
+}
+
+#[cfg(not(feature = "gpu"))]
+#[test]
+fn without_the_gpu_feature_device_commands_say_how_to_get_it() {
+    for args in [
+        &["gpu-info"][..],
+        &["bench", "--workload", "W2", "--device", "gpu"][..],
+    ] {
+        let (ok, _, stderr) = maya(args);
+        assert!(!ok, "{args:?}");
+        assert!(
+            stderr.contains("without GPU support") && stderr.contains("--features gpu"),
+            "{stderr}"
+        );
+    }
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn gpu_info_names_the_adapter_and_its_f64_support() {
+    let (ok, stdout, stderr) = maya(&["gpu-info"]);
+    if !ok && std::env::var("MAYA_REQUIRE_GPU").as_deref() != Ok("1") {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "GPU test skipped: {}", stderr.trim());
+        return;
+    }
+    assert!(ok, "{stderr}");
+    for field in [
+        "adapter:",
+        "backend:",
+        "f64 (SHADER_F64):",
+        "max storage binding:",
+    ] {
+        assert!(stdout.contains(field), "{field} missing from {stdout}");
+    }
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn bench_on_the_device_refuses_workloads_without_device_kernels() {
+    let (ok, _, stderr) = maya(&["bench", "--workload", "W3", "--device", "gpu"]);
+    assert!(!ok);
+    assert!(stderr.contains("W2 only"), "{stderr}");
+}

@@ -51,6 +51,8 @@ pub mod dynamics;
 mod error;
 pub mod fem;
 pub mod geometry;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod gradcheck;
 mod jacobian;
 mod ops;
@@ -65,7 +67,7 @@ pub mod tensor;
 pub use dynamics::{
     euler_step, semi_implicit_euler_step, try_euler_step, try_semi_implicit_euler_step,
 };
-pub use error::{Error, Pass, Result};
+pub use error::{DeviceError, Error, Pass, Result};
 pub use gradcheck::{
     gradcheck, gradcheck_richardson, gradcheck_scalar, gradcheck_with, GradcheckConfig,
     GradcheckReport,

@@ -5,6 +5,8 @@ mod fem_explicit;
 mod mass_spring;
 mod matmul;
 mod particles;
+#[cfg(feature = "gpu")]
+mod particles_gpu;
 mod rigid_pile;
 mod scalar_chain;
 
@@ -28,6 +30,10 @@ pub struct BenchArgs {
     /// Timed repetitions after one warm-up.
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Where to run: cpu, or gpu (W2 only so far; needs the `gpu` feature;
+    /// the adapter is printed on stderr and named in each line).
+    #[arg(long, default_value = "cpu")]
+    device: String,
 }
 
 /// What one timed repetition returns: the loss and, in grad mode, the
@@ -92,7 +98,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    for w in select(&args.workload)? {
+    let selected = select(&args.workload)?;
+    match args.device.as_str() {
+        "cpu" => {}
+        "gpu" => return run_on_device(args, &selected, modes),
+        d => bail!("unknown device `{d}`; valid devices: cpu, gpu"),
+    }
+    for w in selected {
         let sizes: Vec<usize> = match args.size {
             Some(s) => vec![s],
             None => w.sizes.to_vec(),
@@ -107,9 +119,61 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--device gpu`: the workloads that have device kernels (W2).
+#[cfg(feature = "gpu")]
+fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Result<()> {
+    if let Some(w) = selected.iter().find(|w| w.alias != "W2") {
+        bail!(
+            "{} ({}) has no device kernels yet; --device gpu runs W2 only",
+            w.name,
+            w.alias
+        );
+    }
+    let device = maya::gpu::Device::new()?;
+    let info = device.info();
+    eprintln!(
+        "device: {} ({}, {}), f64: {}",
+        info.name, info.backend, info.device_type, info.f64
+    );
+    for w in selected {
+        let sizes: Vec<usize> = match args.size {
+            Some(s) => vec![s],
+            None => w.sizes.to_vec(),
+        };
+        for size in sizes {
+            for &mode in modes {
+                let body = particles_gpu::prepare(&device, size, mode == "grad");
+                let mut line = time_body(w, body, size, mode, args.runs);
+                line["system"] = json!("maya-gpu-f64");
+                line["device"] = json!(info.name);
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Without the `gpu` feature there are no device kernels.
+#[cfg(not(feature = "gpu"))]
+fn run_on_device(_: &BenchArgs, _: &[Workload], _: &[&str]) -> Result<()> {
+    bail!("this maya was built without GPU support; rebuild with `--features gpu`")
+}
+
 fn time_case(w: &Workload, size: usize, mode: &str, runs: usize) -> Value {
+    let body = (w.prepare)(size, mode == "grad");
+    time_body(w, body, size, mode, runs)
+}
+
+/// Times `body` (one warm-up, then `runs` repetitions) and writes the
+/// JSON line of BENCHMARKS.md.
+fn time_body(
+    w: &Workload,
+    mut body: Box<dyn FnMut() -> Outcome>,
+    size: usize,
+    mode: &str,
+    runs: usize,
+) -> Value {
     let grad = mode == "grad";
-    let mut body = (w.prepare)(size, grad);
     let mut outcome = body(); // warm-up
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {

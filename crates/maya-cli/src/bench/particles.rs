@@ -5,10 +5,10 @@ use super::{Outcome, Workload};
 use maya::dynamics::{Ground, ParticleSystem};
 use maya::{Tensor, TensorTape};
 
-const DT: f64 = 1e-3;
-const STEPS: usize = 1000;
-const C: f64 = 0.1;
-const K: f64 = 1e4;
+pub(super) const DT: f64 = 1e-3;
+pub(super) const STEPS: usize = 1000;
+pub(super) const C: f64 = 0.1;
+pub(super) const K: f64 = 1e4;
 
 pub fn workload() -> Workload {
     Workload {
@@ -19,7 +19,7 @@ pub fn workload() -> Workload {
     }
 }
 
-fn initial_state(n: usize) -> (Tensor, Tensor) {
+pub(super) fn initial_state(n: usize) -> (Tensor, Tensor) {
     let p0 = Tensor::from_fn(&[n, 3], |ix| {
         let i = ix[0];
         match ix[1] {

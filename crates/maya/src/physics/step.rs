@@ -302,7 +302,7 @@ impl<L: LocalForces, S: Scheme> Kernel for StepKernel<L, S> {
                 needs_mass,
                 needs_params,
             )?;
-            Ok(grads)
+            Ok::<_, crate::Error>(grads)
         });
         for (c, g) in chunks.iter().zip(results) {
             g?.add_into(&lay, *c, grad_inputs);

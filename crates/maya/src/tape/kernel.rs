@@ -1,5 +1,6 @@
 //! The `Kernel` trait: one node of the tensor tape.
 
+use super::value::Value;
 use crate::error::Result;
 use crate::tensor::Tensor;
 
@@ -87,17 +88,29 @@ pub(crate) struct Recorded<K: Kernel> {
     pub saved: K::Saved,
 }
 
-/// The object-safe face of [`Recorded`], for the tape's node list.
+/// The object-safe face of a tape node's kernel, over values that live on
+/// the host or a device: host kernels ([`Recorded`]), device kernels and
+/// the transfers between the two implement it.
 pub(crate) trait RecordedKernel: Send {
     fn name(&self) -> &'static str;
     fn vjp(
         &self,
-        inputs: &[&Tensor],
-        outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [&mut Tensor],
+        inputs: &[&Value],
+        outputs: &[&Value],
+        grad_outputs: &[&Value],
+        grad_inputs: &mut [&mut Value],
         needs_grad: &[bool],
     ) -> Result<()>;
+}
+
+/// The host arrays of `values`, or the error naming `op` and the first
+/// input that lives on a device.
+pub(crate) fn host_refs<'v>(values: &[&'v Value], op: &'static str) -> Result<Vec<&'v Tensor>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(k, v)| v.host(op, k))
+        .collect()
 }
 
 impl<K: Kernel> RecordedKernel for Recorded<K> {
@@ -107,18 +120,24 @@ impl<K: Kernel> RecordedKernel for Recorded<K> {
 
     fn vjp(
         &self,
-        inputs: &[&Tensor],
-        outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [&mut Tensor],
+        inputs: &[&Value],
+        outputs: &[&Value],
+        grad_outputs: &[&Value],
+        grad_inputs: &mut [&mut Value],
         needs_grad: &[bool],
     ) -> Result<()> {
+        let op = self.kernel.name();
+        let mut grads: Vec<&mut Tensor> = grad_inputs
+            .iter_mut()
+            .enumerate()
+            .map(|(k, g)| g.host_mut(op, k))
+            .collect::<Result<_>>()?;
         self.kernel.vjp(
             &self.saved,
-            inputs,
-            outputs,
-            grad_outputs,
-            grad_inputs,
+            &host_refs(inputs, op)?,
+            &host_refs(outputs, op)?,
+            &host_refs(grad_outputs, op)?,
+            &mut grads,
             needs_grad,
         )
     }

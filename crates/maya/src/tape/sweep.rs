@@ -1,6 +1,7 @@
 //! The reverse sweep over a [`TensorTape`].
 
 use super::tensor_tape::{Inner, Node, TVar, TensorTape};
+use super::value::Value;
 use crate::error::OrPanic;
 use crate::error::{Error, Pass, Result};
 use crate::tensor::Tensor;
@@ -85,8 +86,11 @@ impl TensorTape {
         let grads = grads
             .into_iter()
             .zip(&inner.values)
-            .map(|(g, v)| g.unwrap_or_else(|| Tensor::zeros(&v.shape)))
-            .collect();
+            .map(|(g, v)| match g {
+                Some(g) => g.into_host(),
+                None => Ok(Tensor::zeros(v.shape())),
+            })
+            .collect::<Result<_>>()?;
         Ok(TensorGradients {
             grads,
             tape_id: self.id,
@@ -150,11 +154,11 @@ impl TensorTape {
         }
         let inner = self.borrow_inner();
         for (v, s) in seeds {
-            let shape = &inner.values[v.idx].shape;
-            if &s.shape != shape {
+            let shape = inner.values[v.idx].shape();
+            if s.shape != shape {
                 return Err(Error::Shape {
                     op: "grad_seeded",
-                    lhs: shape.clone(),
+                    lhs: shape.to_vec(),
                     rhs: s.shape.clone(),
                     hint: "each seed must have the shape of its value",
                 });
@@ -169,15 +173,13 @@ impl TensorTape {
         }
         let seeds: Vec<(usize, Tensor)> = seeds.iter().map(|(v, s)| (v.idx, s.clone())).collect();
         let grads = sweep(self, &inner, &seeds, Some(&keep))?;
-        // The same value may be asked for twice: clone, do not take.
-        Ok(wrt
-            .iter()
-            .map(|v| {
-                grads[v.idx]
-                    .clone()
-                    .unwrap_or_else(|| Tensor::zeros(&inner.values[v.idx].shape))
+        // The same value may be asked for twice: copy, do not take.
+        wrt.iter()
+            .map(|v| match &grads[v.idx] {
+                Some(g) => g.to_host(),
+                None => Ok(Tensor::zeros(inner.values[v.idx].shape())),
             })
-            .collect())
+            .collect()
     }
 
     /// Checks that `loss` is a one-element value of this tape; returns the
@@ -187,14 +189,14 @@ impl TensorTape {
             return Err(Error::ForeignHandle { op });
         }
         let inner = self.borrow_inner();
-        let value = &inner.values[loss.idx];
-        if value.numel() != 1 {
+        let shape = inner.values[loss.idx].shape();
+        if shape.iter().product::<usize>() != 1 {
             return Err(Error::NotScalar {
                 op,
-                shape: value.shape.clone(),
+                shape: shape.to_vec(),
             });
         }
-        Ok(Tensor::ones(&value.shape))
+        Ok(Tensor::ones(shape))
     }
 }
 
@@ -233,6 +235,24 @@ impl Pool {
             self.free.push(t.data);
         }
     }
+
+    /// Zeros of `value`'s shape, in its place (host buffers recycled).
+    fn zeros_like(&mut self, value: &Value) -> Result<Value> {
+        match value {
+            Value::Host(t) => Ok(Value::Host(self.zeros(&t.shape))),
+            #[cfg(feature = "gpu")]
+            device => device.zeros_like(),
+        }
+    }
+
+    /// Takes back a gradient no longer needed (device buffers are freed).
+    fn give_value(&mut self, value: Value) {
+        match value {
+            Value::Host(t) => self.give(t),
+            #[cfg(feature = "gpu")]
+            Value::Device(_) => {}
+        }
+    }
 }
 
 /// The reverse sweep: seeds the given gradients and runs every node's vjp
@@ -244,14 +264,15 @@ fn sweep(
     inner: &Inner,
     seeds: &[(usize, Tensor)],
     keep: Option<&[bool]>,
-) -> Result<Vec<Option<Tensor>>> {
-    let mut grads: Vec<Option<Tensor>> = vec![None; inner.values.len()];
+) -> Result<Vec<Option<Value>>> {
+    let mut grads: Vec<Option<Value>> = vec![None; inner.values.len()];
     let mut last = 0;
     for (idx, seed) in seeds {
         last = last.max(*idx);
+        let seed = inner.values[*idx].alike(seed.clone())?;
         match &mut grads[*idx] {
-            Some(g) => g.data.iter_mut().zip(&seed.data).for_each(|(a, b)| *a += b),
-            slot => *slot = Some(seed.clone()),
+            Some(g) => g.add_assign(&seed)?,
+            slot => *slot = Some(seed),
         }
     }
     let mut pool = Pool::default();
@@ -268,7 +289,7 @@ fn sweep(
                 if !keep[o]
                     && let Some(g) = grads[o].take()
                 {
-                    pool.give(g);
+                    pool.give_value(g);
                 }
             }
         }
@@ -280,7 +301,7 @@ fn sweep(
 fn backprop_node(
     inner: &Inner,
     node: &Node,
-    grads: &mut [Option<Tensor>],
+    grads: &mut [Option<Value>],
     pool: &mut Pool,
 ) -> Result<()> {
     let outs = node.outputs.clone();
@@ -288,28 +309,25 @@ fn backprop_node(
         return Ok(());
     }
     let (lower, upper) = grads.split_at_mut(outs.start);
-    let zero_outs: Vec<Option<Tensor>> = upper[..outs.len()]
+    let zero_outs: Vec<Option<Value>> = upper[..outs.len()]
         .iter()
         .zip(&inner.values[outs.clone()])
-        .map(|(g, v)| {
-            if g.is_none() {
-                Some(pool.zeros(&v.shape))
-            } else {
-                None
-            }
+        .map(|(g, v)| match g {
+            None => pool.zeros_like(v).map(Some),
+            Some(_) => Ok(None),
         })
-        .collect();
-    let grad_outputs: Vec<&Tensor> = upper[..outs.len()]
+        .collect::<Result<_>>()?;
+    let grad_outputs: Vec<&Value> = upper[..outs.len()]
         .iter()
         .zip(&zero_outs)
         .map(|(g, z)| g.as_ref().or(z.as_ref()).expect("one of the two is set"))
         .collect();
-    let inputs: Vec<&Tensor> = node.inputs.iter().map(|&i| &inner.values[i]).collect();
-    let outputs: Vec<&Tensor> = inner.values[outs].iter().collect();
+    let inputs: Vec<&Value> = node.inputs.iter().map(|&i| &inner.values[i]).collect();
+    let outputs: Vec<&Value> = inner.values[outs].iter().collect();
     // Take each input's gradient out of the table; an input that appears
     // twice (x * x) gets a scratch buffer for its second slot.
     let mut first_slot = vec![true; node.inputs.len()];
-    let mut taken: Vec<Tensor> = Vec::with_capacity(node.inputs.len());
+    let mut taken: Vec<Value> = Vec::with_capacity(node.inputs.len());
     for (k, &i) in node.inputs.iter().enumerate() {
         first_slot[k] = !node.inputs[..k].contains(&i);
         let g = if first_slot[k] && inner.requires_grad[i] {
@@ -317,7 +335,10 @@ fn backprop_node(
         } else {
             None
         };
-        taken.push(g.unwrap_or_else(|| pool.zeros(&inputs[k].shape)));
+        taken.push(match g {
+            Some(g) => g,
+            None => pool.zeros_like(inputs[k])?,
+        });
     }
     let needs: Vec<bool> = node
         .inputs
@@ -325,18 +346,18 @@ fn backprop_node(
         .map(|&i| inner.requires_grad[i])
         .collect();
     {
-        let mut slots: Vec<&mut Tensor> = taken.iter_mut().collect();
+        let mut slots: Vec<&mut Value> = taken.iter_mut().collect();
         node.kernel
             .vjp(&inputs, &outputs, &grad_outputs, &mut slots, &needs)?;
     }
     drop(grad_outputs);
     for z in zero_outs.into_iter().flatten() {
-        pool.give(z);
+        pool.give_value(z);
     }
     let mut duplicates = Vec::new();
     for ((k, &i), g) in node.inputs.iter().enumerate().zip(taken) {
         if !inner.requires_grad[i] {
-            pool.give(g);
+            pool.give_value(g);
             continue;
         }
         if first_slot[k] {
@@ -347,17 +368,15 @@ fn backprop_node(
     }
     for (i, g) in duplicates {
         let acc = lower[i].as_mut().expect("first slot was put back");
-        for (a, b) in acc.data.iter_mut().zip(&g.data) {
-            *a += b;
-        }
-        pool.give(g);
+        acc.add_assign(&g)?;
+        pool.give_value(g);
     }
     Ok(())
 }
 
 /// Checked mode: fails on the first node whose input gradients went
 /// non-finite.
-fn check_node(inner: &Inner, n: usize, node: &Node, grads: &[Option<Tensor>]) -> Result<()> {
+fn check_node(inner: &Inner, n: usize, node: &Node, grads: &[Option<Value>]) -> Result<()> {
     let bad = node
         .inputs
         .iter()
@@ -369,7 +388,7 @@ fn check_node(inner: &Inner, n: usize, node: &Node, grads: &[Option<Tensor>]) ->
             input_shapes: node
                 .inputs
                 .iter()
-                .map(|&i| inner.values[i].shape.clone())
+                .map(|&i| inner.values[i].shape().to_vec())
                 .collect(),
             pass: Pass::Backward,
         });

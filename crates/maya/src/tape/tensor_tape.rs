@@ -1,6 +1,7 @@
 //! `TensorTape` and `TVar`: recording kernels and their values.
 
-use super::kernel::{Kernel, Recorded, RecordedKernel};
+use super::kernel::{host_refs, Kernel, Recorded, RecordedKernel};
+use super::value::{check_same_place, Value};
 use crate::error::OrPanic;
 use crate::error::{Error, Pass, Result};
 use crate::tensor::Tensor;
@@ -16,7 +17,7 @@ pub(super) struct Node {
 
 #[derive(Default)]
 pub(super) struct Inner {
-    pub values: Vec<Tensor>,
+    pub values: Vec<Value>,
     pub requires_grad: Vec<bool>,
     pub nodes: Vec<Node>,
     pub first_bad: Option<Error>,
@@ -136,7 +137,7 @@ impl TensorTape {
 
     fn push_leaf(&self, value: Tensor, requires_grad: bool) -> TVar<'_> {
         let mut inner = self.inner.borrow_mut();
-        inner.values.push(value);
+        inner.values.push(Value::Host(value));
         inner.requires_grad.push(requires_grad);
         TVar {
             tape: self,
@@ -162,18 +163,36 @@ impl TensorTape {
         let ids: Vec<usize> = inputs.iter().map(|v| v.idx).collect();
         let (outputs, saved) = {
             let inner = self.inner.borrow();
-            let refs: Vec<&Tensor> = ids.iter().map(|&i| &inner.values[i]).collect();
+            let values: Vec<&Value> = ids.iter().map(|&i| &inner.values[i]).collect();
+            check_same_place(name, &values)?;
+            let refs = host_refs(&values, name)?;
             let needs: Vec<bool> = ids.iter().map(|&i| inner.requires_grad[i]).collect();
             kernel.forward(&refs, &needs)?
         };
+        let outputs = outputs.into_iter().map(Value::Host).collect();
+        Ok(self.push_node(Box::new(Recorded { kernel, saved }), name, ids, outputs))
+    }
+
+    /// Records a node of any kind (host, device, transfer) whose outputs
+    /// were computed from the values `ids`; returns the outputs' handles.
+    pub(crate) fn push_node(
+        &self,
+        kernel: Box<dyn RecordedKernel>,
+        name: &'static str,
+        ids: Vec<usize>,
+        outputs: Vec<Value>,
+    ) -> Vec<TVar<'_>> {
         let mut inner = self.inner.borrow_mut();
         let node = inner.nodes.len();
-        if self.checked.get() && inner.first_bad.is_none() && !outputs.iter().all(Tensor::is_finite)
+        if self.checked.get() && inner.first_bad.is_none() && !outputs.iter().all(Value::is_finite)
         {
             inner.first_bad = Some(Error::NonFiniteOp {
                 op: name,
                 node,
-                input_shapes: ids.iter().map(|&i| inner.values[i].shape.clone()).collect(),
+                input_shapes: ids
+                    .iter()
+                    .map(|&i| inner.values[i].shape().to_vec())
+                    .collect(),
                 pass: Pass::Forward,
             });
         }
@@ -186,14 +205,14 @@ impl TensorTape {
             .extend(std::iter::repeat_n(requires_grad, n_out));
         if requires_grad {
             inner.nodes.push(Node {
-                kernel: Box::new(Recorded { kernel, saved }),
+                kernel,
                 inputs: ids,
                 outputs: start..start + n_out,
             });
         }
-        Ok((start..start + n_out)
+        (start..start + n_out)
             .map(|idx| TVar { tape: self, idx })
-            .collect())
+            .collect()
     }
 
     /// Records a single-output kernel.
@@ -217,14 +236,33 @@ impl<'t> TVar<'t> {
         self.tape
     }
 
-    /// A copy of the value.
+    /// A copy of the value on the host (copied back from its device if it
+    /// lives on one). Panics if that copy fails; see [`TVar::try_value`].
+    #[track_caller]
     pub fn value(&self) -> Tensor {
-        self.tape.inner.borrow().values[self.idx].clone()
+        self.try_value().or_panic()
     }
 
-    /// Calls `f` with a reference to the value (no copy).
+    /// [`TVar::value`], returning the device's error instead.
+    pub fn try_value(&self) -> Result<Tensor> {
+        self.tape.inner.borrow().values[self.idx].to_host()
+    }
+
+    /// Calls `f` with a reference to the value (no copy for a host value;
+    /// a device value is copied back first, panicking if that fails).
+    #[track_caller]
     pub fn with_value<R>(&self, f: impl FnOnce(&Tensor) -> R) -> R {
-        f(&self.tape.inner.borrow().values[self.idx])
+        let inner = self.tape.inner.borrow();
+        match &inner.values[self.idx] {
+            Value::Host(t) => f(t),
+            #[cfg(feature = "gpu")]
+            device => f(&device.to_host().or_panic()),
+        }
+    }
+
+    /// Where the value lives: "the host", or its device's name.
+    pub fn place(&self) -> String {
+        self.tape.inner.borrow().values[self.idx].place()
     }
 
     /// Whether a gradient flows to this value: it is a [`TensorTape::var`]
@@ -236,7 +274,7 @@ impl<'t> TVar<'t> {
 
     /// The value's shape.
     pub fn shape(&self) -> Vec<usize> {
-        self.with_value(|v| v.shape.clone())
+        self.tape.inner.borrow().values[self.idx].shape().to_vec()
     }
 
     /// The value of a one-element tensor.
@@ -260,8 +298,30 @@ impl<'t> TVar<'t> {
             return Err(Error::ForeignHandle { op });
         }
         let inner = first.tape.inner.borrow();
-        let refs: Vec<&Tensor> = vars.iter().map(|v| &inner.values[v.idx]).collect();
-        Ok(f(&refs))
+        let values: Vec<&Value> = vars.iter().map(|v| &inner.values[v.idx]).collect();
+        check_same_place(op, &values)?;
+        Ok(f(&host_refs(&values, op)?))
+    }
+
+    /// Calls `f` with the values of `vars` wherever they live, and whether
+    /// each needs a gradient; [`Error::ForeignHandle`] naming `op` if they
+    /// live on different tapes.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn with_raw_values<R>(
+        vars: &[TVar<'_>],
+        op: &'static str,
+        f: impl FnOnce(&[&Value], &[bool]) -> R,
+    ) -> Result<R> {
+        let Some(first) = vars.first() else {
+            return Ok(f(&[], &[]));
+        };
+        if vars.iter().any(|v| !std::ptr::eq(v.tape, first.tape)) {
+            return Err(Error::ForeignHandle { op });
+        }
+        let inner = first.tape.inner.borrow();
+        let values: Vec<&Value> = vars.iter().map(|v| &inner.values[v.idx]).collect();
+        let needs: Vec<bool> = vars.iter().map(|v| inner.requires_grad[v.idx]).collect();
+        Ok(f(&values, &needs))
     }
 
     /// Checks that `other` lives on the same tape.

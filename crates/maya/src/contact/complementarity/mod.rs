@@ -106,6 +106,7 @@
 //! assert!((y - 0.1).abs() < 1e-5, "{y}");
 //! ```
 
+mod factored;
 mod options;
 mod problem;
 mod solver;

@@ -94,7 +94,7 @@ impl System<'_> {
     #[allow(clippy::too_many_arguments)]
     fn direction(
         &self,
-        lu: &super::system::Factored,
+        lu: &super::factored::Factored,
         binv: &[Block],
         z: &[f64],
         f1: &[f64],

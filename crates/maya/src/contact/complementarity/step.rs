@@ -115,6 +115,7 @@ impl ComplementarityStep {
             kappa: self.options.kappa,
             h,
             step: self.step,
+            pattern: Default::default(),
         };
         sys.find_impacts();
         sys

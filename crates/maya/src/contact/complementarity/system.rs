@@ -1,12 +1,15 @@
 //! The linear algebra of one step's problem: the contacts' local 4 × 6
 //! blocks G (rows n, t, −t, 0), the 4 × 4 blocks B = S + Z A and the
-//! reduced body-velocity matrix H = M + Σ Gᵀ B⁻¹ Z G, factored by a dense
-//! faer LU.
+//! reduced body-velocity matrix H = M + Σ Gᵀ B⁻¹ Z G, factored by a faer
+//! LU: dense for small scenes, sparse from 20 bodies.
 
+use super::factored::{Factored, Lu, Pattern, SPARSE_FROM};
 use super::problem::ContactRows;
 use crate::error::{Error, Result};
-use faer::linalg::solvers::Solve;
+use faer::sparse::linalg::solvers::Lu as SparseLu;
+use faer::sparse::SparseColMatRef;
 use faer::Mat;
+use std::cell::OnceCell;
 
 /// The data of one step's problem (everything but the iterate).
 pub(crate) struct System<'a> {
@@ -29,6 +32,8 @@ pub(crate) struct System<'a> {
     pub h: f64,
     /// The step number, for errors.
     pub step: usize,
+    /// H's sparsity, built on the first sparse factorisation.
+    pub pattern: OnceCell<Pattern>,
 }
 
 /// A 4 × 4 block.
@@ -227,15 +232,19 @@ impl System<'_> {
     /// contact's B⁻¹.
     pub(crate) fn factor(&self, z: &[f64], s: &[f64]) -> Result<(Factored, Vec<Block>)> {
         let n = self.dofs();
-        let mut h = Mat::<f64>::zeros(n, n);
+        let pattern = self.pattern.get_or_init(|| {
+            let columns: Vec<_> = (0..self.contacts.len()).map(|i| self.columns(i)).collect();
+            Pattern::new(n, &columns)
+        });
+        let mut values = vec![0.0; pattern.row_idx.len()];
         for (j, m) in self.mass.iter().enumerate() {
-            h[(j, j)] = *m;
+            values[pattern.diag[j]] = *m;
         }
         let mut inverses = Vec::with_capacity(self.contacts.len());
         for i in 0..self.contacts.len() {
             let (zi, si) = (&z[4 * i..4 * i + 4], &s[4 * i..4 * i + 4]);
             let binv = self.b_inverse(zi, si);
-            let (cols, nc) = self.columns(i);
+            let (_, nc) = self.columns(i);
             let g = self.local_g(i);
             // K = B⁻¹ Z, then (Gᵀ K G) over the contact's columns.
             let mut kg = [[0.0; 6]; 4];
@@ -246,69 +255,32 @@ impl System<'_> {
             }
             for p in 0..nc {
                 for k in 0..nc {
-                    h[(cols[p], cols[k])] += (0..4).map(|r| g[r][p] * kg[r][k]).sum::<f64>();
+                    let x: f64 = (0..4).map(|r| g[r][p] * kg[r][k]).sum();
+                    values[pattern.blocks[i][6 * p + k]] += x;
                 }
             }
             inverses.push(binv);
         }
-        let lu = h.partial_piv_lu();
-        Ok((Factored { h, lu }, inverses))
-    }
-}
-
-/// H and its LU.
-pub(crate) struct Factored {
-    h: Mat<f64>,
-    lu: faer::linalg::solvers::PartialPivLu<f64>,
-}
-
-impl Factored {
-    /// Solves H x = b (or Hᵀ x = b), checking the answer: a non-finite
-    /// solution or a residual above 1e-8·(‖H‖‖x‖ + ‖b‖) is a singular or
-    /// ill-conditioned H, [`Error::Solve`].
-    pub(crate) fn solve(
-        &self,
-        b: &[f64],
-        transpose: bool,
-        step: usize,
-        iters: usize,
-    ) -> Result<Vec<f64>> {
-        let n = b.len();
-        let mut x = Mat::<f64>::from_fn(n, 1, |i, _| b[i]);
-        if transpose {
-            self.lu.solve_transpose_in_place(&mut x);
+        let lu = if n < SPARSE_FROM {
+            let mut h = Mat::<f64>::zeros(n, n);
+            pattern.for_each(&values, |r, c, x| h[(r, c)] = x);
+            Lu::Dense(h.partial_piv_lu())
         } else {
-            self.lu.solve_in_place(&mut x);
-        }
-        let x: Vec<f64> = (0..n).map(|i| x[(i, 0)]).collect();
-        let (mut worst, mut h_norm) = (0.0f64, 0.0f64);
-        for i in 0..n {
-            let mut r = -b[i];
-            for j in 0..n {
-                let hij = if transpose {
-                    self.h[(j, i)]
-                } else {
-                    self.h[(i, j)]
-                };
-                r += hij * x[j];
-                h_norm = h_norm.max(hij.abs());
-            }
-            worst = worst.max(r.abs());
-        }
-        let x_norm = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let b_norm = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        if !worst.is_finite() || worst > 1e-8 * (h_norm * x_norm * n as f64 + b_norm) {
-            return Err(Error::Solve {
-                solver: "complementarity contact",
-                step,
-                iters,
-                residual: worst,
-                reason: format!(
-                    "the reduced body-velocity matrix H ({n} × {n}) is singular or ill-conditioned"
-                ),
-            });
-        }
-        Ok(x)
+            let h = SparseColMatRef::new(pattern.symbolic(), &values);
+            let lu =
+                SparseLu::try_new_with_symbolic(pattern.lu()?, h).map_err(|e| Error::Solve {
+                    solver: "complementarity contact",
+                    step: self.step,
+                    iters: 0,
+                    residual: f64::NAN,
+                    reason: format!(
+                        "the reduced body-velocity matrix H ({n} × {n}) cannot be factored: {e:?}"
+                    ),
+                })?;
+            Lu::Sparse(lu)
+        };
+        let entries = pattern.entries(&values);
+        Ok((Factored { entries, lu }, inverses))
     }
 }
 
@@ -325,6 +297,7 @@ mod tests {
             mu,
             restitution: 0.0,
             impact: vec![None; contacts.len()],
+            pattern: OnceCell::new(),
             kappa: 1e-3,
             h: 1e-2,
             step: 0,
@@ -405,5 +378,44 @@ mod tests {
             .map(|(s, k)| gn[s][k] * c.n[s][k] + gt[s][k] * c.t[s][k])
             .sum();
         assert!((back - lhs).abs() < 1e-15, "{back} vs {lhs}");
+    }
+    /// From 20 bodies H is factored sparse: its solutions (plain and
+    /// transposed) are those of the dense LU of the same entries.
+    #[test]
+    fn sparse_factorisation_matches_dense() {
+        let bodies = 25;
+        let contacts: Vec<ContactRows> = (0..bodies - 1)
+            .map(|i| ContactRows {
+                a: i,
+                b: Some(i + 1),
+                ..contact()
+            })
+            .collect();
+        let mut sys = system(&contacts, 0.4);
+        sys.mass = (0..3 * bodies).map(|j| 1.0 + 0.1 * j as f64).collect();
+        sys.v_free = vec![0.0; 3 * bodies];
+        assert!(sys.dofs() >= SPARSE_FROM);
+        let m = 4 * contacts.len();
+        let z: Vec<f64> = (0..m).map(|k| 0.1 + 0.01 * (k % 7) as f64).collect();
+        let s: Vec<f64> = (0..m).map(|k| 0.2 + 0.03 * (k % 5) as f64).collect();
+        let (sparse, _) = sys.factor(&z, &s).unwrap();
+        assert!(matches!(sparse.lu, Lu::Sparse(_)));
+        let n = sys.dofs();
+        let mut h = Mat::<f64>::zeros(n, n);
+        for &(r, c, x) in &sparse.entries {
+            h[(r, c)] = x;
+        }
+        let dense = Factored {
+            entries: sparse.entries.clone(),
+            lu: Lu::Dense(h.partial_piv_lu()),
+        };
+        let b: Vec<f64> = (0..n).map(|j| (j as f64 * 0.7).sin()).collect();
+        for transpose in [false, true] {
+            let x = sparse.solve(&b, transpose, 0, 0).unwrap();
+            let y = dense.solve(&b, transpose, 0, 0).unwrap();
+            for (x, y) in x.iter().zip(&y) {
+                assert!((x - y).abs() < 1e-12 * y.abs().max(1.0), "{x} vs {y}");
+            }
+        }
     }
 }

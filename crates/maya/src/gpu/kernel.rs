@@ -1,0 +1,142 @@
+//! `DeviceKernel`: the device twin of [`Kernel`](crate::Kernel), and its
+//! recording on the tape.
+
+use super::tensor::DeviceTensor;
+use crate::error::{DeviceError, Error, Result};
+use crate::tape::{check_same_place, RecordedKernel, Value};
+use crate::TVar;
+
+/// A differentiable op on a device: a forward that records dispatches
+/// (through [`Device::launch`](super::Device::launch) or maya's device
+/// ops) and returns device tensors, and an adjoint that records the
+/// dispatches accumulating each input's gradient. The contract is that of
+/// [`Kernel`](crate::Kernel); the differences:
+/// - every input and output lives on one device;
+/// - `grad_inputs[i]` is a device tensor of input `i`'s shape that `vjp`
+///   **adds** into with its own dispatches (device buffers are written
+///   through shared handles);
+/// - nothing has run when `forward` returns: dispatches are batched and run
+///   at the next submission, in recording order.
+///
+/// ```no_run
+/// use maya::gpu::{self, Device, DeviceKernel, DeviceTensor};
+/// use maya::{Result, Tensor, TensorTape};
+///
+/// /// y = 2x, by maya's device add.
+/// struct Double;
+/// impl DeviceKernel for Double {
+///     type Saved = ();
+///     fn name(&self) -> &'static str { "double" }
+///     fn forward(&self, x: &[&DeviceTensor], _: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
+///         Ok((vec![gpu::kernels::add(x[0], x[0])?], ()))
+///     }
+///     fn vjp(&self, _: &(), _: &[&DeviceTensor], _: &[&DeviceTensor], gy: &[&DeviceTensor],
+///            gx: &[&DeviceTensor], _: &[bool]) -> Result<()> {
+///         gpu::kernels::add_into(gx[0], gy[0])?;
+///         gpu::kernels::add_into(gx[0], gy[0])
+///     }
+/// }
+///
+/// let d = Device::new()?;
+/// let t = TensorTape::new();
+/// let x = t.var(Tensor::from_data(vec![1.0, 2.0], vec![2]));
+/// let y = gpu::apply(Double, &[x.to_device(&d)])?[0];
+/// let loss = gpu::sum(&y)?.to_host();
+/// assert_eq!(t.grad(loss)[x.idx()].data, vec![2.0, 2.0]);
+/// # Ok::<(), maya::Error>(())
+/// ```
+pub trait DeviceKernel: Send + 'static {
+    /// What `forward` keeps for `vjp` besides the inputs and outputs.
+    type Saved: Send + 'static;
+
+    /// The op's name, used in error messages.
+    fn name(&self) -> &'static str;
+
+    /// Records the dispatches computing the outputs; returns them and the
+    /// state `vjp` needs.
+    fn forward(
+        &self,
+        inputs: &[&DeviceTensor],
+        needs_grad: &[bool],
+    ) -> Result<(Vec<DeviceTensor>, Self::Saved)>;
+
+    /// Records the dispatches adding `Σ_o grad_outputs[o] · ∂output_o/∂input_i`
+    /// into `grad_inputs[i]` for every input with `needs_grad[i]`.
+    fn vjp(
+        &self,
+        saved: &Self::Saved,
+        inputs: &[&DeviceTensor],
+        outputs: &[&DeviceTensor],
+        grad_outputs: &[&DeviceTensor],
+        grad_inputs: &[&DeviceTensor],
+        needs_grad: &[bool],
+    ) -> Result<()>;
+}
+
+/// A device kernel with its saved state: a tape node.
+struct Recorded<K: DeviceKernel> {
+    kernel: K,
+    saved: K::Saved,
+}
+
+impl<K: DeviceKernel> RecordedKernel for Recorded<K> {
+    fn name(&self) -> &'static str {
+        self.kernel.name()
+    }
+
+    fn vjp(
+        &self,
+        inputs: &[&Value],
+        outputs: &[&Value],
+        grad_outputs: &[&Value],
+        grad_inputs: &mut [&mut Value],
+        needs_grad: &[bool],
+    ) -> Result<()> {
+        let op = self.kernel.name();
+        let grads: Vec<&Value> = grad_inputs.iter().map(|g| &**g).collect();
+        self.kernel.vjp(
+            &self.saved,
+            &device_refs(inputs, op)?,
+            &device_refs(outputs, op)?,
+            &device_refs(grad_outputs, op)?,
+            &device_refs(&grads, op)?,
+            needs_grad,
+        )
+    }
+}
+
+/// The device arrays of `values`, or the error naming the first host one.
+pub(crate) fn device_refs<'v>(
+    values: &[&'v Value],
+    op: &'static str,
+) -> Result<Vec<&'v DeviceTensor>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(k, v)| match v {
+            Value::Device(d) => Ok(d),
+            Value::Host(_) => Err(Error::Device(DeviceError::OnHost { op, input: k })),
+        })
+        .collect()
+}
+
+/// Records `kernel` applied to `inputs`, which must all live on one device,
+/// and returns its outputs (on that device).
+///
+/// Errors: inputs on different devices or on the host
+/// ([`DeviceError::Mismatch`], [`DeviceError::OnHost`]), handles of
+/// different tapes, or the kernel's own.
+pub fn apply<'t>(kernel: impl DeviceKernel, inputs: &[TVar<'t>]) -> Result<Vec<TVar<'t>>> {
+    let op = kernel.name();
+    let Some(first) = inputs.first() else {
+        return Err(Error::Empty { op });
+    };
+    let (outputs, saved) = TVar::with_raw_values(inputs, op, |values, needs| {
+        check_same_place(op, values)?;
+        kernel.forward(&device_refs(values, op)?, needs)
+    })??;
+    let ids = inputs.iter().map(TVar::idx).collect();
+    let outputs = outputs.into_iter().map(Value::Device).collect();
+    let node = Box::new(Recorded { kernel, saved });
+    Ok(first.tape().push_node(node, op, ids, outputs))
+}

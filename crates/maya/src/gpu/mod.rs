@@ -1,0 +1,28 @@
+//! Compute devices through wgpu (the `gpu` feature): the one module that
+//! names wgpu. A [`Device`] opens an adapter (a GPU, or Mesa's lavapipe on
+//! a CPU) with f64 shaders and the adapter's own limits; a
+//! [`DeviceTensor`] is an f64 array on it. On a [`TensorTape`](crate::TensorTape)
+//! a value lives on the host or on a device: [`TVar::to_device`](crate::TVar::to_device)
+//! and [`TVar::to_host`](crate::TVar::to_host) are ops whose adjoints are the
+//! reverse copies, so one tape spans both; host ops refuse device values
+//! and device ops host ones, naming both places.
+//!
+//! Kernels are WGSL (`src/gpu/wgsl/`), each forward beside its adjoint;
+//! dispatches are recorded into one command buffer and submitted every 32
+//! dispatches or when a value is read back. Reductions are fixed trees of
+//! workgroup sums (no float atomics), so results are the same bits on
+//! every run.
+
+mod device;
+mod kernel;
+pub mod kernels;
+mod launch;
+mod ops;
+mod tensor;
+mod transfer;
+
+pub use device::{Device, DeviceInfo, DeviceOptions};
+pub use kernel::{apply, DeviceKernel};
+pub use launch::WgslKernel;
+pub use ops::{add, mul, particle_step, sum};
+pub use tensor::DeviceTensor;

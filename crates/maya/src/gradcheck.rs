@@ -151,7 +151,9 @@ where
 /// use maya::{gradcheck_richardson, GradcheckConfig, Tensor};
 /// let x = Tensor::from_data(vec![0.3, 1.7], vec![2]);
 /// // (sin 40x)/40: derivatives grow 40× per order.
-/// let f = |_t: &_, v: &[maya::TVar<'_>]| v[0].scale(40.0).sin().scale(1.0 / 40.0);
+/// fn f<'t>(_t: &'t maya::TensorTape, v: &[maya::TVar<'t>]) -> maya::TVar<'t> {
+///     v[0].scalar_mul(40.0).sin().scalar_mul(1.0 / 40.0)
+/// }
 /// let config = GradcheckConfig { eps: 1e-4, atol: 1e-10, rtol: 1e-7 };
 /// assert!(gradcheck_richardson(&config, f, &[x.clone()]).passed);
 /// assert!(!maya::gradcheck_with(&config, f, &[x]).passed);

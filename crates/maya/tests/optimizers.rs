@@ -143,3 +143,46 @@ fn clipping_bounds_the_step() {
     let r = minimize(&mut f, vec![Tensor::zeros(&[1])], &mut Sgd::new(1.0), &opts).unwrap();
     assert!((r.params[0].item() + 2.0).abs() < 1e-12);
 }
+
+/// A loss linear over a stretch (−x for x < 5) has equal gradients at two
+/// points, a curvature pair s·y = 0 that gives argmin's L-BFGS non-finite
+/// directions: that is an error naming the optimiser, and otherwise the
+/// parameters returned are those of the lowest loss evaluated.
+#[test]
+fn lbfgs_names_non_finite_proposals_and_returns_its_best_point() {
+    use maya::optim::{lbfgs, LbfgsOptions, Objective};
+    struct Ramp(Vec<f64>);
+    impl Objective for Ramp {
+        fn loss_and_grad(&mut self, p: &[Tensor]) -> maya::Result<(f64, Vec<Tensor>)> {
+            let x = p[0].data[0];
+            let (f, g) = if x < 5.0 {
+                (-x, -1.0)
+            } else {
+                (-x + (x - 5.0).powi(2), -1.0 + 2.0 * (x - 5.0))
+            };
+            self.0.push(f);
+            Ok((f, vec![Tensor::from_data(vec![g], vec![1])]))
+        }
+    }
+    let mut ramp = Ramp(Vec::new());
+    let options = LbfgsOptions::default();
+    match lbfgs(
+        &mut ramp,
+        vec![Tensor::from_data(vec![0.0], vec![1])],
+        &options,
+    ) {
+        Ok(report) => {
+            let lowest = ramp.0.iter().copied().fold(f64::INFINITY, f64::min);
+            let x = report.params[0].data[0];
+            let at = if x < 5.0 { -x } else { -x + (x - 5.0).powi(2) };
+            assert_eq!(at, lowest, "returned x = {x}, losses {:?}", ramp.0);
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                matches!(e, maya::Error::Solve { .. }) && msg.contains("L-BFGS"),
+                "{msg}"
+            );
+        }
+    }
+}

@@ -46,6 +46,9 @@ struct Problem<'o, O> {
     cache: RefCell<Option<Evaluation>>,
     losses: &'o RefCell<Vec<f64>>,
     error: &'o RefCell<Option<Error>>,
+    /// The lowest loss evaluated and its parameters (argmin's own best can
+    /// be a later point where the line search stopped on a flat stretch).
+    best: &'o RefCell<Option<(f64, Vec<f64>)>>,
 }
 
 impl<O: Objective> Problem<'_, O> {
@@ -68,6 +71,23 @@ impl<O: Objective> Problem<'_, O> {
         {
             return Ok((*loss, grad.clone()));
         }
+        if let Some(k) = flat.iter().position(|x| !x.is_finite()) {
+            let evals = self.losses.borrow().len();
+            let e = Error::Solve {
+                solver: "L-BFGS (argmin's line search)",
+                step: evals,
+                iters: evals,
+                residual: f64::NAN,
+                reason: format!(
+                    "it proposed non-finite parameters (entry {k} = {}), typically after a \
+                     gradient of almost 0 on a flat stretch of the loss",
+                    flat[k]
+                ),
+            };
+            let message = e.to_string();
+            self.error.borrow_mut().get_or_insert(e);
+            return Err(argmin::core::Error::msg(message));
+        }
         let params = self.unflatten(flat);
         let outcome =
             self.objective
@@ -82,6 +102,10 @@ impl<O: Objective> Problem<'_, O> {
             Ok((loss, grads)) => {
                 let grad: Vec<f64> = grads.into_iter().flat_map(|g| g.data).collect();
                 self.losses.borrow_mut().push(loss);
+                let mut best = self.best.borrow_mut();
+                if best.as_ref().is_none_or(|(b, _)| loss < *b) {
+                    *best = Some((loss, flat.to_vec()));
+                }
                 *self.cache.borrow_mut() = Some((flat.to_vec(), loss, grad.clone()));
                 Ok((loss, grad))
             }
@@ -116,8 +140,10 @@ impl<O: Objective> Gradient for Problem<'_, O> {
 /// [`MinimizeReport`] numbers them, line-search evaluations included) if the
 /// loss or a gradient turns non-finite, [`Error::GradientCount`] or
 /// [`Error::GradientShape`] if the objective's gradients do not match the
-/// parameters, the objective's own error if it fails, and
-/// [`Error::NotConverged`] if argmin stops for another reason.
+/// parameters, the objective's own error if it fails, [`Error::Solve`] if
+/// the line search proposes non-finite parameters, and
+/// [`Error::NotConverged`] if argmin stops for another reason. The
+/// parameters returned are those of the lowest loss evaluated.
 ///
 /// ```
 /// use maya::optim::{lbfgs, tape_objective, LbfgsOptions};
@@ -133,12 +159,14 @@ pub fn lbfgs<O: Objective>(
 ) -> Result<MinimizeReport> {
     let losses = RefCell::new(Vec::new());
     let error = RefCell::new(None);
+    let lowest = RefCell::new(None);
     let problem = Problem {
         objective: RefCell::new(objective),
         shapes: params.iter().map(|p| p.shape.clone()).collect(),
         cache: RefCell::new(None),
         losses: &losses,
         error: &error,
+        best: &lowest,
     };
     let init: Vec<f64> = params.iter().flat_map(|p| p.data.iter().copied()).collect();
     let init_copy = init.clone();
@@ -161,9 +189,11 @@ pub fn lbfgs<O: Objective>(
         residual: f64::NAN,
     })?;
     let state = result.state();
-    let best = state
-        .best_param
-        .clone()
+    // The lowest loss evaluated, which argmin's best point may not be.
+    let best = lowest
+        .take()
+        .map(|(_, x)| x)
+        .or_else(|| state.best_param.clone())
         .or_else(|| state.param.clone())
         .unwrap_or(init_copy);
     let iters = state.iter as usize;

@@ -155,7 +155,14 @@ impl Factored {
             r[row] += hij * x[col];
             h_norm = h_norm.max(hij.abs());
         }
-        let worst = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        // A NaN residual (inf − inf) must not vanish in a max.
+        let worst = r.iter().fold(0.0f64, |m, v| {
+            if m.is_nan() || v.is_nan() {
+                f64::NAN
+            } else {
+                m.max(v.abs())
+            }
+        });
         let x_norm = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let b_norm = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         if !worst.is_finite() || worst > 1e-8 * (h_norm * x_norm * n as f64 + b_norm) {

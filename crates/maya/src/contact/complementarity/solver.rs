@@ -84,7 +84,11 @@ impl System<'_> {
             }
         }
         for j in 0..n {
-            worst = worst.max(f1[j].abs() / (scale[j] + f64::MIN_POSITIVE));
+            // Not f64::max, which would drop a NaN.
+            let rel = f1[j].abs() / (scale[j] + f64::MIN_POSITIVE);
+            if rel > worst || rel.is_nan() {
+                worst = rel;
+            }
         }
         (f1, r, worst, at)
     }

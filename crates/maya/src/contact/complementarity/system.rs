@@ -418,4 +418,50 @@ mod tests {
             }
         }
     }
+    /// A non-finite datum (here the free velocity) is an error naming the
+    /// step and iterations, never an iterate returned.
+    #[test]
+    fn a_non_finite_problem_is_a_solve_error() {
+        let contacts = [contact()];
+        let mut sys = system(&contacts, 0.5);
+        sys.step = 7;
+        sys.v_free[1] = f64::NAN;
+        let err = sys.solve(50, 1e-10).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(
+                err,
+                Error::Solve {
+                    step: 7,
+                    iters: 0,
+                    ..
+                }
+            ) && msg.contains("non-finite"),
+            "{msg}"
+        );
+    }
+
+    /// A singular H (equal rows) fails the solve's residual check instead of
+    /// returning what the factorisation made of it.
+    #[test]
+    fn a_singular_matrix_is_a_solve_error() {
+        let h = Mat::<f64>::from_fn(2, 2, |_, _| 1.0);
+        let singular = Factored {
+            entries: vec![(0, 0, 1.0), (0, 1, 1.0), (1, 0, 1.0), (1, 1, 1.0)],
+            lu: Lu::Dense(h.partial_piv_lu()),
+        };
+        let err = singular.solve(&[1.0, 2.0], false, 3, 4).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(
+                err,
+                Error::Solve {
+                    step: 3,
+                    iters: 4,
+                    ..
+                }
+            ) && msg.contains("singular or ill-conditioned"),
+            "{msg}"
+        );
+    }
 }

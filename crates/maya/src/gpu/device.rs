@@ -1,11 +1,20 @@
 //! The device handle: adapter, device and queue, what the adapter offers,
 //! the pipeline cache, memory accounting and the batched command recorder.
 
-use super::launch::{Pipeline, PipelineKey};
 use crate::error::{DeviceError, Error, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// The pipeline cache's key: module, entry, tensors read, tensors written.
+pub(crate) type PipelineKey = (&'static str, &'static str, usize, usize);
+
+/// A compiled kernel: its pipeline and bind group layout (built by
+/// [`Device::launch`], cached here).
+pub(crate) struct Pipeline {
+    pub(super) pipeline: wgpu::ComputePipeline,
+    pub(super) layout: wgpu::BindGroupLayout,
+}
 
 /// What the adapter is and offers, as plain values.
 #[derive(Clone, Debug, PartialEq)]

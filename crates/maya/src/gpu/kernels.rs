@@ -59,6 +59,14 @@ pub fn add_into(out: &DeviceTensor, a: &DeviceTensor) -> Result<()> {
     accumulate(out, a, "add_into")
 }
 
+impl DeviceTensor {
+    /// `self += other` on the device (same shape and device); here, beside
+    /// the kernel it records, so that tensors need not know the kernels.
+    pub fn add_assign(&self, other: &DeviceTensor) -> Result<()> {
+        add_into(self, other)
+    }
+}
+
 /// `out += a[0]` in every entry (`a` holds one value).
 pub fn broadcast_into(out: &DeviceTensor, a: &DeviceTensor) -> Result<()> {
     if a.numel() != 1 {

@@ -3,7 +3,7 @@
 //! [`BATCH`] dispatches and whenever a value is read back, so a rollout
 //! pays the submit latency once per batch, not once per step.
 
-use super::device::Device;
+use super::device::{Device, Pipeline};
 use super::tensor::DeviceTensor;
 use crate::error::{DeviceError, Error, Result};
 use std::sync::atomic::Ordering;
@@ -42,15 +42,6 @@ pub struct WgslKernel {
     pub source: &'static str,
     /// The entry point.
     pub entry: &'static str,
-}
-
-/// The cache key: module, entry, tensors read, tensors written.
-pub(crate) type PipelineKey = (&'static str, &'static str, usize, usize);
-
-/// A compiled kernel: its pipeline and bind group layout.
-pub(crate) struct Pipeline {
-    pipeline: wgpu::ComputePipeline,
-    layout: wgpu::BindGroupLayout,
 }
 
 impl Device {

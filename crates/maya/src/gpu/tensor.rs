@@ -2,7 +2,6 @@
 //! it and the host.
 
 use super::device::Device;
-use super::kernels;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::sync::atomic::Ordering;
@@ -126,11 +125,6 @@ impl DeviceTensor {
         drop(view);
         staging.unmap();
         Ok(Tensor::from_data(data, self.shape.clone()))
-    }
-
-    /// `self += other` on the device (same shape and device).
-    pub fn add_assign(&self, other: &DeviceTensor) -> Result<()> {
-        kernels::add_into(self, other)
     }
 
     /// Checks that `other` has this tensor's shape.

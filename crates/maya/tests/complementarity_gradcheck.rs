@@ -72,6 +72,8 @@ fn check(w: &World, pose: &[[f64; 3]], vel: &[[f64; 3]], restitution: f64, eps: 
                 inertia: v[3].try_mul(&milli).unwrap(),
                 material: t.concat(&material, 0),
                 wrench: None,
+                kappa: None,
+                shapes: None,
             };
             let end = w.rollout(&state, &params, STEPS).unwrap();
             t.concat(&[end.pose, end.velocity], 0)

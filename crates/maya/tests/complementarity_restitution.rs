@@ -163,6 +163,8 @@ fn gradcheck_of_a_ball_bouncing_under_gravity() {
                 inertia: t.constant(Tensor::from_data(vec![0.005], vec![1])),
                 material: t.concat(&[fixed, v[3]], 0),
                 wrench: None,
+                kappa: None,
+                shapes: None,
             };
             let end = w.rollout(&state, &params, steps).unwrap();
             t.concat(&[end.pose, end.velocity], 0)

@@ -62,6 +62,8 @@ fn check(
                 inertia: v[3],
                 material: t.concat(&[v[4], t.constant(Tensor::zeros(&[1]))], 0),
                 wrench: None,
+                kappa: None,
+                shapes: None,
             };
             let end = world.rollout(&state, &params, steps).unwrap();
             t.concat(&[end.pose, end.velocity], 0)

@@ -225,14 +225,14 @@ fn one_iteration_on_a_nonlinear_problem_is_a_solve_error() {
         .try_solve_implicit(chain, &chain.initial_guess(), &[k, m], &options)
         .unwrap_err();
     assert!(
-        matches!(&e, Error::Solve { solver: "hanging chain", step: 7, iters: 1, residual, .. } if *residual > 1e-3),
+        matches!(&e, Error::NotConverged { solver: "hanging chain", step: Some(7), iters: 1, residual, .. } if *residual > 1e-3),
         "{e:?}"
     );
     let msg = e.to_string();
     for words in [
-        "hanging chain failed at step 7",
+        "hanging chain did not converge at step 7",
         "max_iter = 1",
-        "after 1 iterations",
+        "within 1 iterations",
         "residual",
     ] {
         assert!(msg.contains(words), "{msg}");

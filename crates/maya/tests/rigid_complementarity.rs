@@ -196,6 +196,8 @@ fn gradcheck_of_a_short_rollout_with_several_contacts_and_friction() {
                 inertia: v[3].try_mul(&milli).unwrap(),
                 material: v[4],
                 wrench: Some(v[5]),
+                kappa: None,
+                shapes: None,
             };
             let end = w.rollout(&state, &params, 20).unwrap();
             t.concat(&[end.pose, end.velocity], 0)
@@ -231,16 +233,16 @@ fn one_iteration_on_a_stack_is_an_error_naming_step_iterations_and_residual() {
     let msg = err.to_string();
     eprintln!("{msg}");
     match err {
-        Error::Solve {
+        Error::NotConverged {
             step,
             iters,
             residual,
             ..
         } => {
-            assert_eq!((step, iters), (1, 1), "{msg}");
+            assert_eq!((step, iters), (Some(1), 1), "{msg}");
             assert!(residual > 1e-10, "{msg}");
         }
-        other => panic!("expected Error::Solve, got {other:?}"),
+        other => panic!("expected Error::NotConverged, got {other:?}"),
     }
     assert!(
         msg.contains("max_iter = 1") && msg.contains("contact"),
@@ -344,13 +346,15 @@ fn errors_off_the_tape_name_the_step() {
         )),
         material: t.constant(material(0.5).to_tensor()),
         wrench: None,
+        kappa: None,
+        shapes: None,
     };
     let err = w.rollout(&s0, &p, 2).unwrap_err();
     assert!(
         matches!(
             err,
-            Error::Solve {
-                step: 1,
+            Error::NotConverged {
+                step: Some(1),
                 iters: 1,
                 ..
             }

@@ -189,7 +189,10 @@ impl Beam {
 fn step_too_long(e: &Error) -> bool {
     matches!(
         e,
-        Error::InvertedElement { .. } | Error::DegenerateElement { .. } | Error::Solve { .. }
+        Error::InvertedElement { .. }
+            | Error::DegenerateElement { .. }
+            | Error::Solve { .. }
+            | Error::NotConverged { .. }
     )
 }
 

@@ -202,13 +202,24 @@ pub enum Error {
         /// The smallest effective mass m at a contact point (kg).
         mass: f64,
     },
-    /// An iterative method that did not converge.
-    #[error("did not converge after {iters} iterations (residual {residual:e})")]
+    /// An iterative method that ran out of iterations before reaching its
+    /// tolerance. Never a silently returned last iterate.
+    #[error(
+        "{solver} did not converge{} within {iters} iterations (residual {residual:e}){detail}",
+        step_suffix(step)
+    )]
     NotConverged {
+        /// The method (e.g. "complementarity contact (interior point)").
+        solver: &'static str,
+        /// The time step at which it stopped, if it runs inside a step.
+        step: Option<usize>,
         /// Iterations made.
         iters: usize,
         /// Residual when it stopped.
         residual: f64,
+        /// More on where it stopped (e.g. the contact furthest from
+        /// convergence), starting with "; ", or empty.
+        detail: String,
     },
     /// A solver inside a step or a tape node that failed: no convergence
     /// within its iterations, a singular or indefinite matrix, or a line

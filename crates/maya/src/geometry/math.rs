@@ -38,9 +38,9 @@ pub(crate) fn perp<T: Real>(a: V2<T>) -> V2<T> {
     [-a[1], a[0]]
 }
 
-/// R(θ)·u for a constant body-frame vector u.
+/// R(θ)·u for a body-frame vector u.
 #[inline(always)]
-pub(crate) fn rotate<T: Real>(theta: T, u: [f64; 2]) -> V2<T> {
+pub(crate) fn rotate<T: Real>(theta: T, u: V2<T>) -> V2<T> {
     let (s, c) = (theta.sin(), theta.cos());
     [c * u[0] - s * u[1], s * u[0] + c * u[1]]
 }

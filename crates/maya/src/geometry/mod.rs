@@ -10,4 +10,5 @@ mod shape;
 pub use mass::{mass_properties, try_mass_properties, unit_mass_properties, MassProperties};
 pub use plane::HalfPlane;
 pub(crate) use plane::FLOOR;
+pub(crate) use shape::shape_offsets;
 pub use shape::{Polygon, Shape};

@@ -110,37 +110,90 @@ impl Shape {
         if area2 < 0.0 {
             vs.reverse();
         }
-        let scale = vs.iter().map(|v| v[0].hypot(v[1])).fold(0.0, f64::max);
-        let mut turning = 0.0;
-        for i in 0..n {
-            let (a, b, c) = (vs[i], vs[(i + 1) % n], vs[(i + 2) % n]);
-            let (e0, e1) = (sub(b, a), sub(c, b));
-            let len = e0[0].hypot(e0[1]);
-            if len <= 1e-12 * scale.max(1e-300) {
-                return bad(format!("vertices {i} and {} coincide", (i + 1) % n));
-            }
-            let turn = cross(e0, e1);
-            if turn <= 1e-12 * len * e1[0].hypot(e1[1]) {
-                return bad(format!(
-                    "the polygon is not convex (or has collinear vertices) at vertex {:?}: \
-                     maya's polygon contact needs convex shapes; split a concave shape into \
-                     convex bodies",
-                    b
-                ));
-            }
-            turning += turn.atan2(dot(e0, e1));
-        }
-        if (turning - 2.0 * std::f64::consts::PI).abs() > 1e-6 {
-            return bad(format!(
-                "the polygon winds {:.3} times around itself (self-intersecting); list the \
-                 vertices in order around the boundary",
-                turning / (2.0 * std::f64::consts::PI)
-            ));
-        }
+        check_convex(&vs)?;
         let (_, centroid, _) = super::math::polygon_moments(&vs);
         for v in &mut vs {
             *v = sub(*v, centroid);
         }
+        Ok(Shape::Polygon(Polygon::from_checked(vs)))
+    }
+
+    /// The shape's parameters as the contact geometry reads them: a
+    /// circle's `[radius]`, a polygon's body-frame vertices
+    /// `[x₀, y₀, x₁, y₁, …]` (counter-clockwise).
+    ///
+    /// ```
+    /// use maya::rigid::Shape;
+    /// assert_eq!(Shape::circle(0.5).parameters(), vec![0.5]);
+    /// assert_eq!(Shape::rect(2.0, 1.0).parameters().len(), 8);
+    /// ```
+    pub fn parameters(&self) -> Vec<f64> {
+        match self {
+            Shape::Circle { radius } => vec![*radius],
+            Shape::Polygon(p) => p.vertices.iter().flatten().copied().collect(),
+        }
+    }
+
+    /// The same kind of shape with `parameters` (as [`Shape::parameters`]
+    /// lists them), taken as they are: a polygon's vertices stay in the
+    /// body frame given, not re-centred, so that the body's pose (its
+    /// centre of mass) keeps its meaning. [`Error::Parameter`] for a wrong
+    /// count or a radius that is not positive, [`Error::InvalidShape`] for
+    /// a polygon that is not convex and counter-clockwise.
+    ///
+    /// ```
+    /// use maya::rigid::Shape;
+    /// let wider = Shape::rect(2.0, 1.0)
+    ///     .try_with_parameters(&[-1.1, -0.5, 1.1, -0.5, 1.0, 0.5, -1.0, 0.5])
+    ///     .unwrap();
+    /// assert_eq!(wider.vertices().unwrap()[1], [1.1, -0.5]);
+    /// assert!(Shape::rect(2.0, 1.0).try_with_parameters(&[1.0]).is_err());
+    /// ```
+    pub fn try_with_parameters(&self, parameters: &[f64]) -> Result<Shape> {
+        let want = match self {
+            Shape::Circle { .. } => 1,
+            Shape::Polygon(p) => 2 * p.vertices.len(),
+        };
+        if parameters.len() != want {
+            return Err(Error::Parameter {
+                name: "shape parameters",
+                value: parameters.len() as f64,
+                reason: "a circle has 1 parameter (its radius), a polygon 2 per vertex",
+            });
+        }
+        if let Shape::Circle { .. } = self {
+            return Shape::try_circle(parameters[0]);
+        }
+        let vs: Vec<[f64; 2]> = parameters.chunks(2).map(|c| [c[0], c[1]]).collect();
+        if let Some(i) = vs
+            .iter()
+            .position(|v| !v[0].is_finite() || !v[1].is_finite())
+        {
+            return Err(Error::InvalidShape {
+                reason: format!("vertex {i} {:?} is not finite", vs[i]),
+            });
+        }
+        let n = vs.len();
+        let area2: f64 = (0..n).map(|i| cross(vs[i], vs[(i + 1) % n])).sum();
+        if area2 <= 0.0 {
+            return Err(Error::InvalidShape {
+                reason: format!(
+                    "the vertices {vs:?} turn clockwise (signed area {:e}); shape parameters \
+                     keep the counter-clockwise order of Shape::parameters",
+                    area2 / 2.0
+                ),
+            });
+        }
+        check_convex(&vs)?;
+        Ok(Shape::Polygon(Polygon::from_checked(vs)))
+    }
+}
+
+impl Polygon {
+    /// A polygon through counter-clockwise, convex `vs` (checked by the
+    /// caller), with its face normals and bounding radius.
+    fn from_checked(vs: Vec<[f64; 2]>) -> Polygon {
+        let n = vs.len();
         let normals = (0..n)
             .map(|i| {
                 let e = sub(vs[(i + 1) % n], vs[i]);
@@ -149,13 +202,51 @@ impl Shape {
             })
             .collect();
         let radius = vs.iter().map(|v| v[0].hypot(v[1])).fold(0.0, f64::max);
-        Ok(Shape::Polygon(Polygon {
+        Polygon {
             vertices: vs,
             normals,
             radius,
-        }))
+        }
     }
+}
 
+/// [`Error::InvalidShape`] unless the counter-clockwise `vs` are a convex
+/// polygon: no coincident or collinear vertices, every corner turning left,
+/// winding once.
+fn check_convex(vs: &[[f64; 2]]) -> Result<()> {
+    let n = vs.len();
+    let bad = |reason: String| Err(Error::InvalidShape { reason });
+    let scale = vs.iter().map(|v| v[0].hypot(v[1])).fold(0.0, f64::max);
+    let mut turning = 0.0;
+    for i in 0..n {
+        let (a, b, c) = (vs[i], vs[(i + 1) % n], vs[(i + 2) % n]);
+        let (e0, e1) = (sub(b, a), sub(c, b));
+        let len = e0[0].hypot(e0[1]);
+        if len <= 1e-12 * scale.max(1e-300) {
+            return bad(format!("vertices {i} and {} coincide", (i + 1) % n));
+        }
+        let turn = cross(e0, e1);
+        if turn <= 1e-12 * len * e1[0].hypot(e1[1]) {
+            return bad(format!(
+                "the polygon is not convex (or has collinear vertices) at vertex {:?}: \
+                     maya's polygon contact needs convex shapes; split a concave shape into \
+                     convex bodies",
+                b
+            ));
+        }
+        turning += turn.atan2(dot(e0, e1));
+    }
+    if (turning - 2.0 * std::f64::consts::PI).abs() > 1e-6 {
+        return bad(format!(
+            "the polygon winds {:.3} times around itself (self-intersecting); list the \
+                 vertices in order around the boundary",
+            turning / (2.0 * std::f64::consts::PI)
+        ));
+    }
+    Ok(())
+}
+
+impl Shape {
     /// The radius of the smallest centred disc that holds the shape (m).
     pub fn bounding_radius(&self) -> f64 {
         match self {
@@ -171,6 +262,22 @@ impl Shape {
             Shape::Polygon(p) => Some(p.vertices()),
         }
     }
+}
+
+/// Where each shape's [`Shape::parameters`] start in all of them in turn
+/// (one entry per shape, and the total last).
+pub(crate) fn shape_offsets(shapes: &[Shape]) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(shapes.len() + 1);
+    let mut at = 0;
+    offsets.push(0);
+    for s in shapes {
+        at += match s {
+            Shape::Circle { .. } => 1,
+            Shape::Polygon(p) => 2 * p.vertices.len(),
+        };
+        offsets.push(at);
+    }
+    offsets
 }
 
 fn positive(name: &'static str, value: f64) -> Result<()> {

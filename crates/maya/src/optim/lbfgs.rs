@@ -184,9 +184,12 @@ pub fn lbfgs<O: Objective>(
     if let Some(e) = error.take() {
         return Err(e);
     }
-    let mut result = run.map_err(|_| Error::NotConverged {
+    let mut result = run.map_err(|e| Error::NotConverged {
+        solver: "L-BFGS",
+        step: None,
         iters: losses.borrow().len(),
         residual: f64::NAN,
+        detail: format!("; argmin stopped: {e}"),
     })?;
     let state = result.state();
     // The lowest loss evaluated, which argmin's best point may not be.

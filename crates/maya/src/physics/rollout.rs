@@ -292,6 +292,19 @@ fn at_step(e: Error, step: usize) -> Error {
             residual,
             reason,
         },
+        Error::NotConverged {
+            solver,
+            iters,
+            residual,
+            detail,
+            ..
+        } => Error::NotConverged {
+            solver,
+            step: Some(step),
+            iters,
+            residual,
+            detail,
+        },
         Error::DegenerateContact {
             body,
             other,

@@ -69,6 +69,62 @@ pub struct RigidParams<'t> {
     /// `[B, 3]` external force (fx, fy in N) and torque (N·m) on each body,
     /// held over the step; `None` for none. See [`wrench_at_points`].
     pub wrench: Option<TVar<'t>>,
+    /// `[1]` κ (J) of complementarity contact as a differentiable input, in
+    /// place of [`ComplementarityOptions::kappa`](crate::contact::ComplementarityOptions::kappa);
+    /// `None` for the option's value. Penalty contact refuses it.
+    pub kappa: Option<TVar<'t>>,
+    /// `[P]` the bodies' shape parameters as one differentiable input: each
+    /// body's [`Shape::parameters`](crate::rigid::Shape::parameters) in
+    /// turn (a circle's radius, a polygon's body-frame vertices), as
+    /// [`World::shape_parameters`](crate::rigid::World::shape_parameters)
+    /// lists them. Complementarity contact's geometry reads these in place
+    /// of the world's shapes; masses and inertias stay those of `mass` and
+    /// `inertia`. `None` for the world's shapes. Penalty contact refuses it.
+    pub shapes: Option<TVar<'t>>,
+}
+
+impl<'t> RigidParams<'t> {
+    /// These parameters with κ (`[1]`, J) as a differentiable input.
+    ///
+    /// ```
+    /// use maya::contact::{ComplementarityOptions, ContactModel};
+    /// use maya::rigid::{Material, Shape, World};
+    /// use maya::{Tensor, TensorTape};
+    /// let mut w = World::new(1e-2)
+    ///     .with_contact(ContactModel::Complementarity(ComplementarityOptions::gradients()));
+    /// w.add_body(Shape::circle(0.1), 1.0);
+    /// let t = TensorTape::new();
+    /// let kappa = t.var(Tensor::from_data(vec![1e-4], vec![1]));
+    /// let p = w.params(&t, Material { stiffness: 0.0, damping: 0.0, friction: 0.5, restitution: 0.0 }).with_kappa(kappa);
+    /// assert!(p.kappa.is_some());
+    /// ```
+    pub fn with_kappa(self, kappa: TVar<'t>) -> RigidParams<'t> {
+        RigidParams {
+            kappa: Some(kappa),
+            ..self
+        }
+    }
+
+    /// These parameters with the shapes' parameters (`[P]`, see
+    /// [`World::shape_parameters`](crate::rigid::World::shape_parameters))
+    /// as a differentiable input.
+    ///
+    /// ```
+    /// use maya::rigid::{Material, Shape, World};
+    /// use maya::TensorTape;
+    /// let mut w = World::new(1e-2);
+    /// w.add_body(Shape::circle(0.1), 1.0);
+    /// let t = TensorTape::new();
+    /// let radii = t.var(w.shape_parameters());
+    /// let p = w.params(&t, Material { stiffness: 0.0, damping: 0.0, friction: 0.5, restitution: 0.0 }).with_shapes(radii);
+    /// assert!(p.shapes.is_some());
+    /// ```
+    pub fn with_shapes(self, shapes: TVar<'t>) -> RigidParams<'t> {
+        RigidParams {
+            shapes: Some(shapes),
+            ..self
+        }
+    }
 }
 
 /// The wrench (fx, fy, τ) `[B, 3]` of world-frame forces `force` `[B, 2]` (N)

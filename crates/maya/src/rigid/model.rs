@@ -105,6 +105,7 @@ impl World {
                 });
             }
         }
+        self.check_contact_inputs(params)?;
         if let ContactModel::Complementarity(options) = self.contact_model {
             // Implicit in the contact impulses: no explicit stability bound.
             return options.validate();
@@ -132,6 +133,52 @@ impl World {
                 damping: c,
                 mass,
             });
+        }
+        Ok(())
+    }
+
+    /// Checks κ and the shape parameters when they are inputs: only
+    /// complementarity contact reads them, κ is `[1]` and positive, the
+    /// shapes `[P]` with P = [`World::shape_parameters`]'s length.
+    fn check_contact_inputs(&self, params: &RigidParams<'_>) -> Result<()> {
+        let complementarity = matches!(self.contact_model, ContactModel::Complementarity(_));
+        for (name, given) in [("kappa", params.kappa), ("shapes", params.shapes)] {
+            if given.is_some() && !complementarity {
+                return Err(Error::Parameter {
+                    name,
+                    value: f64::NAN,
+                    reason: "κ and shape parameters as inputs are read by \
+                             ContactModel::Complementarity only; penalty contact reads neither",
+                });
+            }
+        }
+        if let Some(kappa) = params.kappa {
+            let k = kappa.value();
+            if k.shape != [1] {
+                return Err(shape_error(
+                    &k,
+                    vec![1],
+                    "rigid step: kappa must be [1] (J)",
+                ));
+            }
+            if !(k.data[0] > 0.0 && k.data[0].is_finite()) {
+                return Err(Error::Parameter {
+                    name: "kappa",
+                    value: k.data[0],
+                    reason: "complementarity contact needs a positive, finite κ (J)",
+                });
+            }
+        }
+        if let Some(shapes) = params.shapes {
+            let s = shapes.value();
+            let p = self.shape_offsets()[self.len()];
+            if s.shape != [p] {
+                return Err(shape_error(
+                    &s,
+                    vec![p],
+                    "rigid step: shapes must be [P], the length of World::shape_parameters",
+                ));
+            }
         }
         Ok(())
     }
@@ -168,14 +215,28 @@ impl World {
         let tape = params.mass.tape();
         let gravity = tape.constant(Tensor::from_data(self.gravity.to_vec(), vec![2]));
         if let ContactModel::Complementarity(options) = self.contact_model {
+            let kappa = params
+                .kappa
+                .unwrap_or_else(|| tape.constant(Tensor::from_data(vec![options.kappa], vec![1])));
+            let contact = match params.shapes {
+                Some(shapes) => tape.concat(&[kappa, shapes], 0),
+                None => kappa,
+            };
             let step = ComplementarityStep {
                 shapes: Arc::clone(&self.shapes),
                 ground: self.ground().copied(),
                 options,
                 dt: self.dt,
                 step: 0,
+                shape_offsets: params.shapes.map(|_| Arc::new(self.shape_offsets())),
             };
-            let mut rest = vec![params.mass, params.inertia, gravity, params.material];
+            let mut rest = vec![
+                params.mass,
+                params.inertia,
+                gravity,
+                params.material,
+                contact,
+            ];
             rest.extend(params.wrench);
             return (Arc::new(step), rest);
         }

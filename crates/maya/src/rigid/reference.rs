@@ -275,6 +275,8 @@ mod tests {
                 inertia: inputs[3],
                 material: inputs[4],
                 wrench: Some(inputs[5]),
+                kappa: None,
+                shapes: None,
             };
             let (p, v) = pipeline_steps(&world, inputs[0], inputs[1], &params, steps);
             let wp = t.constant(Tensor::from_data(weights[..18].to_vec(), vec![6, 3]));

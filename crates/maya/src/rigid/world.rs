@@ -5,7 +5,7 @@ use super::body::{Material, RigidParams, RigidState};
 use crate::contact::{ContactModel, ContactPoint, Ground, Penalty};
 use crate::error::OrPanic;
 use crate::error::{Error, Result};
-use crate::geometry::Shape;
+use crate::geometry::{shape_offsets, Shape};
 use crate::geometry::{try_mass_properties, unit_mass_properties, MassProperties};
 use crate::tape::{TVar, TensorTape};
 use crate::tensor::Tensor;
@@ -175,7 +175,33 @@ impl World {
             )),
             material: tape.var(material.to_tensor()),
             wrench: None,
+            kappa: None,
+            shapes: None,
         }
+    }
+
+    /// Every body's [`Shape::parameters`] in turn, `[P]`: the values
+    /// [`RigidParams::shapes`] takes as a differentiable input.
+    ///
+    /// ```
+    /// use maya::rigid::{Shape, World};
+    /// let mut w = World::new(1e-2);
+    /// w.add_body(Shape::circle(0.1), 1.0);
+    /// w.add_body(Shape::rect(0.2, 0.2), 1.0);
+    /// let p = w.shape_parameters();
+    /// assert_eq!(p.shape, vec![9]);
+    /// assert_eq!(p.data[0], 0.1);
+    /// ```
+    pub fn shape_parameters(&self) -> Tensor {
+        let data: Vec<f64> = self.shapes.iter().flat_map(Shape::parameters).collect();
+        let n = data.len();
+        Tensor::from_data(data, vec![n])
+    }
+
+    /// Where each body's parameters start in [`World::shape_parameters`]
+    /// (B + 1 entries, the last the total).
+    pub(crate) fn shape_offsets(&self) -> Vec<usize> {
+        shape_offsets(&self.shapes)
     }
 
     /// Masses and inertias `[B]` as differentiable functions of per-body

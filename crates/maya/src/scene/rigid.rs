@@ -408,6 +408,8 @@ impl RigidScene {
                 inertia: leaf.on(tape, inertia),
                 material: leaf.on(tape, self.material().to_tensor()),
                 wrench: None,
+                kappa: None,
+                shapes: None,
             },
             world,
         })

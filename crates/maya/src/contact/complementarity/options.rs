@@ -30,7 +30,7 @@ pub enum ContactModel {
 /// κ (`kappa`, in joules) is the central-path product λ·s of an impulse
 /// (N·s) and a slack (m/s). A body of mass m resting under gravity g on one
 /// contact floats at the gap κ/(m g) above the surface (k κ/(m g) on k
-/// contacts sharing its weight), independently of the time step;
+/// contacts sharing its weight), to a relative κ/(m g² h²) at step h;
 /// separating surfaces closer than `activation_distance` d̂ still feel a
 /// force κ_i/s, with κ_i = κ·(1 − φ/d̂)³ tapered to zero at d̂. Small κ is
 /// close to hard contact (gradients of a piecewise-smooth map); larger κ
@@ -58,7 +58,7 @@ pub struct ComplementarityOptions {
     /// or a contact can enter already closing faster than d̂/h.
     pub activation_distance: f64,
     /// The interior point method's iteration cap; past it the step is
-    /// [`Error::Solve`].
+    /// [`Error::NotConverged`].
     pub max_iter: usize,
     /// Relative tolerance of the residuals at the central point.
     pub tol: f64,

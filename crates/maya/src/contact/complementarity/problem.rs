@@ -8,7 +8,9 @@
 //! nₐ = (n, rₐ × n), n_b = −(n, r_b × n) (and the same with t), so that
 //! n·v is the normal velocity of a's material point at p relative to b's.
 
-use crate::contact::pairs::{detect, geometry, geometry_vjp, Contact, Feature, Geometry, Pose};
+use crate::contact::pairs::{
+    detect, geometry, geometry_shape_vjp, geometry_vjp, Contact, Feature, Geometry, Pose,
+};
 use crate::error::{Error, Result};
 use crate::geometry::math::{cross, perp, V2};
 use crate::geometry::{HalfPlane, Shape, FLOOR};
@@ -119,8 +121,17 @@ impl Scene<'_> {
     }
 
     /// Adds ∂L/∂q given ∂L/∂(rows, φ) of contact `c` at poses `q`: through
-    /// the lever arms and normal to (p, n, d), then the pair's own adjoint.
-    pub(crate) fn rows_vjp(&self, c: &ContactRows, q: &[f64], g: &RowGrads, grad_q: &mut [f64]) {
+    /// the lever arms and normal to (p, n, d), then the pair's own adjoint;
+    /// and, given `grad_shapes` (each body's offset and the flat gradient),
+    /// ∂L/∂(shape parameters).
+    pub(crate) fn rows_vjp(
+        &self,
+        c: &ContactRows,
+        q: &[f64],
+        g: &RowGrads,
+        grad_q: &mut [f64],
+        grad_shapes: Option<(&[usize], &mut [f64])>,
+    ) {
         let (qa, qb) = self.poses(&c.contact, q);
         let geo = geometry(&c.contact, self.shapes, self.ground(), qa, qb);
         let (n, t) = (geo.n, perp(geo.n));
@@ -160,6 +171,18 @@ impl Scene<'_> {
             n: gn,
             d: -g.phi,
         };
+        if let Some((offsets, grad_shapes)) = grad_shapes {
+            geometry_shape_vjp(
+                &c.contact,
+                self.shapes,
+                self.ground(),
+                qa,
+                qb,
+                &grad_geo,
+                offsets,
+                grad_shapes,
+            );
+        }
         let mut gqa = [-gra[0], -gra[1], 0.0];
         let mut gqb = [-grb[0], -grb[1], 0.0];
         geometry_vjp(

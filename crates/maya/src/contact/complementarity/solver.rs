@@ -10,6 +10,17 @@
 //! gives σ = (μ_aff/μ)³, the corrector aims each product at
 //! max(σ min(μ, zₖsₖ), κ_i) with the second-order term dz_aff ∘ ds_aff
 //! (plain Newton once the target is κ_i).
+//!
+//! Two safeguards, measured on the 100-box pile of `maya bench --workload
+//! R1c` (27.8 iterations per step on average and 44 at most without them;
+//! 19.6 and 30 with them), where the plain method jammed or stalled from
+//! some starts. The first iteration (the start is not centred), and each
+//! after a step cut below a tenth of the way to the boundary (a product
+//! zₖsₖ racing to 0 ahead of the others), only recentres: every product
+//! aims at max(μ, κ_i), without the second-order term. Once a full step
+//! stops reducing the residual (a fixed point of the corrector, its
+//! second-order term holding
+//! some products a few κ_i off), the rest are plain Newton steps to κ_i.
 
 use super::system::{Block, System};
 use crate::error::{Error, Result};
@@ -21,6 +32,58 @@ pub(crate) struct Solution {
     /// Per contact (λₙ, λ₊, λ₋, γ).
     pub z: Vec<f64>,
     pub iters: usize,
+}
+
+/// The solver named in errors.
+const SOLVER: &str = "complementarity contact (interior point)";
+
+/// What an iteration aims each product zₖsₖ at.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// Mehrotra's predictor–corrector (the default).
+    Mehrotra,
+    /// μ (or κ_i if larger), no second-order term: after a short step.
+    Recentre,
+    /// κ_i, plain Newton: once the corrector stalls, for good.
+    Endgame,
+}
+
+/// The step cut below which the next iteration recentres.
+const RECENTRE_BELOW: f64 = 0.1;
+
+/// The state the safeguards look at.
+struct Safeguard {
+    last_alpha: f64,
+    last_residual: f64,
+    endgame: bool,
+}
+
+impl Default for Safeguard {
+    fn default() -> Safeguard {
+        Safeguard {
+            // The start is not centred: the first iteration recentres.
+            last_alpha: 0.0,
+            last_residual: f64::INFINITY,
+            endgame: false,
+        }
+    }
+}
+
+impl Safeguard {
+    /// The mode of the iteration starting at `residual`.
+    fn mode(&mut self, residual: f64) -> Mode {
+        if self.last_alpha >= TO_BOUNDARY && residual > 0.9 * self.last_residual {
+            self.endgame = true;
+        }
+        self.last_residual = residual;
+        if self.endgame {
+            Mode::Endgame
+        } else if self.last_alpha < RECENTRE_BELOW {
+            Mode::Recentre
+        } else {
+            Mode::Mehrotra
+        }
+    }
 }
 
 /// Fraction of the step to the boundary z, s > 0 taken.
@@ -159,8 +222,9 @@ impl System<'_> {
         (v, z, s)
     }
 
-    /// Solves to the central point, or [`Error::Solve`] naming the step,
-    /// the iterations, the residual and the contact furthest from it.
+    /// Solves to the central point, or [`Error::NotConverged`] naming the
+    /// step, the iterations, the residual and the contact furthest from
+    /// it ([`Error::Solve`] for a singular system or a non-finite iterate).
     pub(crate) fn solve(&self, max_iter: usize, tol: f64) -> Result<Solution> {
         let m = self.contacts.len();
         let (mut v, mut z, mut s) = self.start();
@@ -168,10 +232,11 @@ impl System<'_> {
             return Ok(Solution { v, z, iters: 0 });
         }
         let kappa: Vec<f64> = (0..4 * m).map(|k| self.kappa_i(k / 4)).collect();
+        let mut guard = Safeguard::default();
         for iters in 0..=max_iter {
             let (f1, r, residual, at) = self.residuals(&v, &z, &s);
             let fail = |reason: String| Error::Solve {
-                solver: "complementarity contact (interior point)",
+                solver: SOLVER,
                 step: self.step,
                 iters,
                 residual,
@@ -193,9 +258,13 @@ impl System<'_> {
                         c.a
                     )
                 });
-                return Err(fail(format!(
-                    "no convergence within max_iter = {max_iter}{worst}"
-                )));
+                return Err(Error::NotConverged {
+                    solver: SOLVER,
+                    step: Some(self.step),
+                    iters,
+                    residual,
+                    detail: format!("; max_iter = {max_iter}{worst}"),
+                });
             }
             let (lu, binv) = self.factor(&z, &s)?;
             // Predictor: the affine direction (target 0).
@@ -212,9 +281,15 @@ impl System<'_> {
             // while continuing; plain Newton once the target is κ_i (the
             // term, of the size of the affine step towards 0, would
             // otherwise hold the iterate off the central point).
+            let mode = guard.mode(residual);
             let f2: Vec<f64> = (0..4 * m)
                 .map(|k| {
                     let sigma_mu = sigma * mu.min(z[k] * s[k]);
+                    match mode {
+                        Mode::Recentre => return z[k] * s[k] - mu.max(kappa[k]),
+                        Mode::Endgame => return z[k] * s[k] - kappa[k],
+                        Mode::Mehrotra => {}
+                    }
                     if sigma_mu > kappa[k] {
                         z[k] * s[k] - sigma_mu + dz[k] * ds[k]
                     } else {
@@ -224,6 +299,7 @@ impl System<'_> {
                 .collect();
             let (dv, dz, ds) = self.direction(&lu, &binv, &z, &f1, &r, &f2, iters)?;
             let alpha = (TO_BOUNDARY * max_step(&z, &dz).min(max_step(&s, &ds))).min(1.0);
+            guard.last_alpha = alpha;
             for (x, d) in v.iter_mut().zip(&dv) {
                 *x += alpha * d;
             }

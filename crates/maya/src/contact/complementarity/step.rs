@@ -6,8 +6,9 @@
 //! gravity, μ, wrench).
 //!
 //! Inputs: q `[B, 3]`, v `[B, 3]`, mass `[B]`, inertia `[B]`, gravity
-//! `[2]`, material `[4]` (μ = material[2] and e = material[3] act), and
-//! optionally a wrench `[B, 3]`. Outputs q' = q + h v' + τ (v_free − v')
+//! `[2]`, material `[4]` (μ = material[2] and e = material[3] act), the
+//! contact parameters `[1 + P]` (κ, then the shapes' P parameters when
+//! they are an input) and optionally a wrench `[B, 3]`. Outputs q' = q + h v' + τ (v_free − v')
 //! (τ the time of a body's first impact within the step, 0 without one),
 //! v'.
 
@@ -15,7 +16,7 @@ use super::options::ComplementarityOptions;
 use super::problem::{ContactRows, RowGrads, Scene};
 use super::solver::Solution;
 use super::system::System;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::geometry::{HalfPlane, Shape};
 use crate::physics::{check_masses, MassModel, Stepper};
 use crate::tape::{Kernel, TVar, TensorTape};
@@ -31,7 +32,16 @@ pub(crate) struct ComplementarityStep {
     pub dt: f64,
     /// The step number named in errors.
     pub step: usize,
+    /// Where each body's shape parameters start in the contact
+    /// parameters after κ, when the shapes are an input (`None`: the
+    /// shapes are constants).
+    pub shape_offsets: Option<Arc<Vec<usize>>>,
 }
+
+/// The input holding κ and the shape parameters.
+const CONTACT: usize = 6;
+/// The input holding the wrench, if any.
+const WRENCH: usize = 7;
 
 /// What the adjoint keeps: the contacts, the central point and each
 /// body's time of impact (O(B + m)).
@@ -93,7 +103,7 @@ impl ComplementarityStep {
     fn system<'a>(&self, inputs: &[&Tensor], contacts: &'a [ContactRows]) -> System<'a> {
         let (v, mass, inertia) = (&inputs[1].data, &inputs[2].data, &inputs[3].data);
         let (g, h) = (&inputs[4].data, self.dt);
-        let wrench = inputs.get(6).map(|w| &w.data);
+        let wrench = inputs.get(WRENCH).map(|w| &w.data);
         let mut diag = Vec::with_capacity(v.len());
         let mut v_free = Vec::with_capacity(v.len());
         for b in 0..mass.len() {
@@ -112,7 +122,7 @@ impl ComplementarityStep {
             mu: inputs[5].data[2],
             restitution: inputs[5].data[3],
             impact: Vec::new(),
-            kappa: self.options.kappa,
+            kappa: inputs[CONTACT].data[0],
             h,
             step: self.step,
             pattern: Default::default(),
@@ -156,7 +166,7 @@ impl ComplementarityStep {
         needs_grad: &[bool],
     ) {
         let h = self.dt;
-        let wrench = inputs.get(6).map(|w| &w.data);
+        let wrench = inputs.get(WRENCH).map(|w| &w.data);
         for (j, &g) in g_vfree.iter().enumerate() {
             let (b, k) = (j / 3, j % 3);
             if needs_grad[1] {
@@ -166,8 +176,8 @@ impl ComplementarityStep {
                 grad_inputs[4].data[k] += h * g;
             }
             if let Some(w) = wrench {
-                if needs_grad[6] {
-                    grad_inputs[6].data[j] += h * g / mass[j];
+                if needs_grad[WRENCH] {
+                    grad_inputs[WRENCH].data[j] += h * g / mass[j];
                 }
                 // mass[j] is m for translation, I for rotation.
                 let slot = if k < 2 { 2 } else { 3 };
@@ -248,13 +258,18 @@ impl Kernel for ComplementarityStep {
                 }
             }
         }
-        if needs_grad.get(6) == Some(&true) {
-            for (g, n) in grad_inputs[6].data.iter_mut().zip(&nu1) {
+        if needs_grad.get(WRENCH) == Some(&true) {
+            for (g, n) in grad_inputs[WRENCH].data.iter_mut().zip(&nu1) {
                 *g += h * n;
             }
         }
         let mut grad_q = vec![0.0; inputs[0].data.len()];
-        let (mut grad_mu, mut grad_e) = (0.0, 0.0);
+        let (mut grad_mu, mut grad_e, mut grad_kappa) = (0.0, 0.0, 0.0);
+        // ∂L/∂(shape parameters), when they are an input.
+        let mut grad_shapes = match (&self.shape_offsets, needs_grad[CONTACT]) {
+            (Some(offsets), true) => Some((offsets, vec![0.0; offsets[offsets.len() - 1]])),
+            _ => None,
+        };
         let scene = self.scene();
         for (i, c) in saved.contacts.iter().enumerate() {
             let z: [f64; 4] = std::array::from_fn(|k| sol.z[4 * i + k]);
@@ -274,7 +289,8 @@ impl Kernel for ComplementarityStep {
             // the position); κ_i = κ w(φ) enters each z∘s − κ_i.
             let g_c0 = -nu2[0] * z[0];
             let kappa_bar: f64 = nu2.iter().sum();
-            g.phi = kappa_bar * self.options.kappa * c.taper_d;
+            g.phi = kappa_bar * sys.kappa * c.taper_d;
+            grad_kappa += kappa_bar * c.taper;
             match sys.impact[i] {
                 Some(u) => {
                     // τ_b = Σ pᵢτᵢ / P: ∂τ_b/∂τᵢ = pᵢ/P, ∂τ_b/∂pᵢ = (τᵢ − τ_b)/P.
@@ -305,8 +321,11 @@ impl Kernel for ComplementarityStep {
             if sys.friction() {
                 grad_mu -= nu2[3] * z[3] * z[0];
             }
-            if needs_grad[0] {
-                scene.rows_vjp(c, &inputs[0].data, &g, &mut grad_q);
+            if needs_grad[0] || grad_shapes.is_some() {
+                let shapes = grad_shapes
+                    .as_mut()
+                    .map(|(o, g)| (o.as_slice(), g.as_mut_slice()));
+                scene.rows_vjp(c, &inputs[0].data, &g, &mut grad_q, shapes);
             }
         }
         if needs_grad[0] {
@@ -318,6 +337,15 @@ impl Kernel for ComplementarityStep {
             grad_inputs[5].data[2] += grad_mu;
             grad_inputs[5].data[3] += grad_e;
         }
+        if needs_grad[CONTACT] {
+            let g = &mut grad_inputs[CONTACT].data;
+            g[0] += grad_kappa;
+            if let Some((_, shapes)) = grad_shapes {
+                for (acc, x) in g[1..].iter_mut().zip(shapes) {
+                    *acc += x;
+                }
+            }
+        }
         self.v_free_vjp(inputs, &sys.mass, &g_vfree, grad_inputs, needs_grad);
         Ok(())
     }
@@ -328,10 +356,37 @@ impl Stepper for ComplementarityStep {
         MassModel::Rigid
     }
 
+    /// Checks the masses and κ, and builds the shapes from the contact
+    /// parameters when they are an input (once per rollout).
     fn prepared(&self, rest: &[TVar<'_>]) -> Result<Arc<dyn Stepper>> {
         rest[0].with_value(|m| check_masses("mass", m))?;
         rest[1].with_value(|i| check_masses("inertia", i))?;
-        Ok(Arc::new(self.clone()))
+        let contact = rest[CONTACT - 2].value();
+        let kappa = contact.data[0];
+        if !(kappa > 0.0 && kappa.is_finite()) {
+            return Err(Error::Parameter {
+                name: "kappa",
+                value: kappa,
+                reason: "complementarity contact needs a positive, finite κ (J)",
+            });
+        }
+        let mut step = self.clone();
+        if let Some(offsets) = &self.shape_offsets {
+            let params = &contact.data[1..];
+            let shapes = self
+                .shapes
+                .iter()
+                .enumerate()
+                .map(|(b, s)| {
+                    s.try_with_parameters(&params[offsets[b]..offsets[b + 1]])
+                        .map_err(|e| Error::InvalidShape {
+                            reason: format!("body {b}'s shape parameters: {e}"),
+                        })
+                })
+                .collect::<Result<Vec<Shape>>>()?;
+            step.shapes = Arc::new(shapes);
+        }
+        Ok(Arc::new(step))
     }
 
     fn record<'t>(

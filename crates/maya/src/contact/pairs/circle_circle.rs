@@ -7,15 +7,12 @@
 use super::{centre, Geometry, Pose};
 use crate::geometry::math::{add, dot, scale, sub, Real};
 
-pub(super) fn geometry<T: Real>(ra: f64, rb: f64, qa: Pose<T>, qb: Pose<T>) -> Geometry<T> {
+pub(super) fn geometry<T: Real>(ra: T, rb: T, qa: Pose<T>, qb: Pose<T>) -> Geometry<T> {
     let (ca, cb) = (centre(&qa), centre(&qb));
     let delta = sub(ca, cb);
     let l = dot(delta, delta).sqrt();
     let n = scale(delta, l.lift(1.0) / l);
-    let p = add(
-        scale(add(ca, cb), l.lift(0.5)),
-        scale(n, l.lift((rb - ra) / 2.0)),
-    );
+    let p = add(scale(add(ca, cb), l.lift(0.5)), scale(n, (rb - ra) * 0.5));
     Geometry {
         p,
         n,

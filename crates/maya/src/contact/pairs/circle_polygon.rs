@@ -7,16 +7,10 @@
 //! the circle's surface point and the polygon's.
 
 use super::{centre, rot, rot_t, Contact, Feature, Geometry, Pose};
-use crate::geometry::math::{add, axpy, dot, perp, rotate, scale, sub, Real};
+use crate::geometry::math::{add, axpy, dot, perp, rotate, scale, sub, Real, V2};
 use crate::geometry::Polygon;
 
-pub(super) fn face<T: Real>(
-    r: f64,
-    w: [f64; 2],
-    m: [f64; 2],
-    qa: Pose<T>,
-    qb: Pose<T>,
-) -> Geometry<T> {
+pub(super) fn face<T: Real>(r: T, w: V2<T>, m: V2<T>, qa: Pose<T>, qb: Pose<T>) -> Geometry<T> {
     let ca = centre(&qa);
     let n = rotate(qb[2], m);
     let wp = add(centre(&qb), rotate(qb[2], w));
@@ -56,7 +50,7 @@ pub(super) fn face_vjp(
     grad_qb[2] += dot(gw, perp(rw)) + dot(gn, perp(n));
 }
 
-pub(super) fn vertex<T: Real>(r: f64, w: [f64; 2], qa: Pose<T>, qb: Pose<T>) -> Geometry<T> {
+pub(super) fn vertex<T: Real>(r: T, w: V2<T>, qa: Pose<T>, qb: Pose<T>) -> Geometry<T> {
     let ca = centre(&qa);
     let wp = add(centre(&qb), rotate(qb[2], w));
     let delta = sub(ca, wp);

@@ -2,16 +2,16 @@
 //! [`HalfPlane`] {x : n·x ≤ h}.
 
 use super::{centre, Contact, Feature, Geometry, Pose};
-use crate::geometry::math::{add, axpy, dot, lift2, perp, rotate, scale, sub, Real};
+use crate::geometry::math::{add, axpy, dot, lift2, perp, rotate, scale, sub, Real, V2};
 use crate::geometry::{HalfPlane as Ground, Shape};
 
 /// Circle: d = r − (n·c − h), p = c − r n.
-pub(super) fn circle<T: Real>(g: &Ground, r: f64, q: Pose<T>) -> Geometry<T> {
+pub(super) fn circle<T: Real>(g: &Ground, r: T, q: Pose<T>) -> Geometry<T> {
     let c = centre(&q);
     let n = lift2(q[0], g.normal2());
     let d = -(dot(n, c) - g.offset()) + r;
     Geometry {
-        p: sub(c, scale(n, q[0].lift(r))),
+        p: sub(c, scale(n, r)),
         n,
         d,
     }
@@ -24,7 +24,7 @@ pub(super) fn circle_vjp(g: &Ground, grad: &Geometry<f64>, grad_q: &mut [f64; 3]
 }
 
 /// Vertex V = c + R(θ)u: d = h − n·V, p = V.
-pub(super) fn vertex<T: Real>(g: &Ground, u: [f64; 2], q: Pose<T>) -> Geometry<T> {
+pub(super) fn vertex<T: Real>(g: &Ground, u: V2<T>, q: Pose<T>) -> Geometry<T> {
     let v = add(centre(&q), rotate(q[2], u));
     let n = lift2(q[0], g.normal2());
     Geometry {

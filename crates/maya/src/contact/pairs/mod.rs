@@ -24,11 +24,14 @@
 mod circle_circle;
 mod circle_polygon;
 mod ground;
+mod local;
 mod polygon_polygon;
 
 pub(crate) use crate::geometry::math::{rot, rot_t};
 use crate::geometry::math::{Real, V2};
 use crate::geometry::{HalfPlane as Ground, Shape};
+use local::Fixed;
+pub(crate) use local::{geometry_shape_vjp, LocalShapes};
 
 /// Which features of two bodies touch (indices are vertex and edge numbers
 /// of the polygons' [`vertices`](crate::geometry::Polygon::vertices) and
@@ -116,7 +119,7 @@ fn poly(s: &Shape) -> (&[[f64; 2]], &[[f64; 2]]) {
 }
 
 /// The contact's geometry from the poses of a and b (`qb` is ignored for
-/// ground contacts).
+/// ground contacts), with the shapes as constants.
 pub(crate) fn geometry<T: Real>(
     c: &Contact,
     shapes: &[Shape],
@@ -124,31 +127,49 @@ pub(crate) fn geometry<T: Real>(
     qa: Pose<T>,
     qb: Pose<T>,
 ) -> Geometry<T> {
-    let sa = &shapes[c.a as usize];
+    geometry_with(
+        c,
+        &Fixed {
+            shapes,
+            like: qa[0],
+        },
+        ground,
+        qa,
+        qb,
+    )
+}
+
+/// The contact's geometry with the body-frame shape quantities read from
+/// `local` (constants, or free shape parameters).
+pub(crate) fn geometry_with<T: Real>(
+    c: &Contact,
+    local: &impl LocalShapes<T>,
+    ground: &Ground,
+    qa: Pose<T>,
+    qb: Pose<T>,
+) -> Geometry<T> {
+    let (a, b) = (c.a as usize, c.b as usize);
     match c.feature {
-        Feature::GroundCircle => ground::circle(ground, radius(sa), qa),
-        Feature::GroundVertex(i) => ground::vertex(ground, poly(sa).0[i as usize], qa),
-        Feature::CircleCircle => {
-            circle_circle::geometry(radius(sa), radius(&shapes[c.b as usize]), qa, qb)
-        }
-        Feature::CircleFace(e) => {
-            let (vs, ns) = poly(&shapes[c.b as usize]);
-            circle_polygon::face(radius(sa), vs[e as usize], ns[e as usize], qa, qb)
-        }
+        Feature::GroundCircle => ground::circle(ground, local.radius(a), qa),
+        Feature::GroundVertex(i) => ground::vertex(ground, local.vertex(a, i as usize), qa),
+        Feature::CircleCircle => circle_circle::geometry(local.radius(a), local.radius(b), qa, qb),
+        Feature::CircleFace(e) => circle_polygon::face(
+            local.radius(a),
+            local.vertex(b, e as usize),
+            local.normal(b, e as usize),
+            qa,
+            qb,
+        ),
         Feature::CircleVertex(j) => {
-            let (vs, _) = poly(&shapes[c.b as usize]);
-            circle_polygon::vertex(radius(sa), vs[j as usize], qa, qb)
+            circle_polygon::vertex(local.radius(a), local.vertex(b, j as usize), qa, qb)
         }
-        Feature::VertexFace(i, e) => {
-            let (vs, ns) = poly(&shapes[c.b as usize]);
-            polygon_polygon::geometry(
-                poly(sa).0[i as usize],
-                vs[e as usize],
-                ns[e as usize],
-                qa,
-                qb,
-            )
-        }
+        Feature::VertexFace(i, e) => polygon_polygon::geometry(
+            local.vertex(a, i as usize),
+            local.vertex(b, e as usize),
+            local.normal(b, e as usize),
+            qa,
+            qb,
+        ),
     }
 }
 

@@ -7,13 +7,13 @@
 //! manifold about a reference face (see [`detect_pair`]).
 
 use super::{centre, rot, rot_t, Contact, Feature, Geometry, Pose};
-use crate::geometry::math::{add, axpy, dot, perp, rotate, sub, Real};
+use crate::geometry::math::{add, axpy, dot, perp, rotate, sub, Real, V2};
 use crate::geometry::Polygon;
 
 pub(super) fn geometry<T: Real>(
-    u: [f64; 2],
-    w: [f64; 2],
-    m: [f64; 2],
+    u: V2<T>,
+    w: V2<T>,
+    m: V2<T>,
     qa: Pose<T>,
     qb: Pose<T>,
 ) -> Geometry<T> {

@@ -131,8 +131,11 @@ impl ThrowProblem {
             }
             if s.step >= max_steps {
                 return Err(Error::NotConverged {
+                    solver: "throw to target (waiting for the landing)",
+                    step: Some(s.step),
                     iters: s.step,
                     residual: depth,
+                    detail: format!("; the ball had not landed within max_steps = {max_steps}"),
                 });
             }
             s = w.try_step(&s, &params)?;
@@ -231,7 +234,10 @@ pub fn solve_with(
         }
     }
     Err(Error::NotConverged {
+        solver: "throw to target (gradient descent)",
+        step: None,
         iters: max_iters,
         residual: history.last().map_or(f64::NAN, |x| x - problem.target_x),
+        detail: format!("; the landing must come within {tolerance} m of the target"),
     })
 }

@@ -136,9 +136,9 @@ pub fn newton_solve<P: ImplicitProblem>(
 /// returned (the adjoint's factorisation); without, the solve ends as
 /// soon as the tolerance is met.
 ///
-/// Errors are [`Error::Solve`] with the problem's name, `options.step`,
-/// the iterations made, the residual ‖r‖∞ and a reason: no convergence in
-/// `max_iter` steps, a singular Jacobian, a non-finite residual at x₀ or
+/// Errors name the problem, `options.step`, the iterations made and the
+/// residual ‖r‖∞: [`Error::NotConverged`] for no convergence in `max_iter`
+/// steps; [`Error::Solve`] with a reason for a singular Jacobian, a non-finite residual at x₀ or
 /// a non-finite step, or a line search that finds no decrease.
 /// [`Error::Parameter`] for invalid options.
 ///
@@ -153,7 +153,7 @@ pub fn newton_solve<P: ImplicitProblem>(
 /// // Two steps do not bring the diagonal guess down to the vertical.
 /// let two = NewtonOptions { max_iter: 2, ..NewtonOptions::default() };
 /// let e = try_newton_solve(&chain, &x0.data, &[&k, &m], &two, false).unwrap_err();
-/// assert!(matches!(e, Error::Solve { iters: 2, .. }));
+/// assert!(matches!(e, Error::NotConverged { iters: 2, .. }));
 /// ```
 pub fn try_newton_solve<P: ImplicitProblem>(
     problem: &P,
@@ -181,10 +181,16 @@ pub fn try_newton_solve<P: ImplicitProblem>(
             return Ok(newton.finish(None));
         }
         if !converged && newton.iters >= options.max_iter {
-            return Err(newton.fail(format!(
-                "Newton did not reach max|r| ≤ {tol:.1e} within max_iter = {} iterations",
-                options.max_iter
-            )));
+            return Err(Error::NotConverged {
+                solver: problem.name(),
+                step: Some(options.step),
+                iters: newton.iters,
+                residual,
+                detail: format!(
+                    "; Newton must reach max|r| ≤ {tol:.1e} within max_iter = {}",
+                    options.max_iter
+                ),
+            });
         }
         let factor = newton.factor(&mut jacobian)?;
         if converged {

@@ -7,51 +7,9 @@
 use maya::dynamics::{Ground, ParticleSystem};
 use maya::gpu::{self, Device, DeviceOptions};
 use maya::{gradcheck_with, DeviceError, Error, TVar, Tensor, TensorTape};
-use std::io::Write;
-use std::sync::OnceLock;
 
-/// The shared device (opening one takes tens of milliseconds), or `None`
-/// after one line on stderr saying why (written past the test harness's
-/// capture, once per test binary); a panic instead under
-/// `MAYA_REQUIRE_GPU=1`.
-fn device() -> Option<&'static Device> {
-    static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
-    let opened = DEVICE.get_or_init(|| {
-        let opened = match Device::new() {
-            Ok(d) if d.info().f64 => Ok(d),
-            Ok(d) => Err(format!("{} has no SHADER_F64", d.info().name)),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(why) = &opened
-            && !required()
-        {
-            let _ = writeln!(std::io::stderr(), "GPU tests skipped: {why}");
-        }
-        opened
-    });
-    match opened {
-        Ok(d) => Some(d),
-        Err(why) if required() => panic!("MAYA_REQUIRE_GPU=1 but no f64 device: {why}"),
-        Err(_) => None,
-    }
-}
-
-fn required() -> bool {
-    std::env::var("MAYA_REQUIRE_GPU").is_ok_and(|v| v == "1")
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / a.abs().max(b.abs()).max(1e-300)
-}
-
-fn max_rel(a: &Tensor, b: &Tensor) -> f64 {
-    assert_eq!(a.shape, b.shape);
-    let scale = a.data.iter().fold(0f64, |m, x| m.max(x.abs())).max(1e-300);
-    a.data
-        .iter()
-        .zip(&b.data)
-        .fold(0f64, |m, (x, y)| m.max((x - y).abs() / scale))
-}
+mod gpu_common;
+use gpu_common::{device, max_rel, rel};
 
 #[test]
 fn transfers_round_trip_bit_for_bit_and_elementwise_ops_match_the_host() {

@@ -253,3 +253,85 @@ fn bad_inputs_to_the_device_spring_step_are_errors_naming_them() {
     let err = gpu::spring_step(&springs, &p, &v, &mv, &k, &k, DT, G).unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
 }
+
+/// A host `ParticleSystem` and the same system `.on(device)`: W3 on a
+/// 5 × 5 grid (springs, gravity) or W2-like particles (drag, floor).
+fn system_rollout(springs: bool, on: Option<&maya::gpu::Device>) -> (f64, Vec<Tensor>) {
+    let t = TensorTape::new();
+    let steps = 30;
+    let (system, p0, v0, params, target) = if springs {
+        let net = SpringNetwork::grid(5, 5);
+        let r = SpringNetwork::grid_positions(5, 5, 0.1, [0.0, 1.0]);
+        let p0 = Tensor::from_fn(&[25, 2], |ix| {
+            r.data[ix[0] * 2 + ix[1]] + 0.01 * ((ix[0] * 2 + ix[1]) as f64).sin()
+        });
+        let (k, rest) = (
+            t.var(Tensor::full(&[net.len()], 1000.0)),
+            t.var(net.lengths(&r)),
+        );
+        let system = ParticleSystem::new(t.constant(Tensor::ones(&[25])), DT)
+            .with_springs(net, k, rest, None)
+            .with_gravity(t.constant(Tensor::from_data(vec![0.0, -9.81], vec![2])));
+        (system, p0, Tensor::zeros(&[25, 2]), vec![k, rest], r)
+    } else {
+        let p0 = Tensor::from_fn(&[20, 3], |ix| 0.01 * ((ix[0] * 3 + ix[1]) as f64).cos());
+        let (c, k) = (t.scalar(0.1), t.scalar(1e4));
+        let system = ParticleSystem::new(t.constant(Tensor::ones(&[20])), DT)
+            .with_gravity(t.constant(Tensor::from_data(vec![0.0, 0.0, -9.81], vec![3])))
+            .with_drag(c)
+            .with_ground(maya::dynamics::Ground::floor(3), k);
+        let v0 = Tensor::from_fn(&[20, 3], |ix| 0.2 * ((ix[0] + ix[1]) as f64).sin());
+        (system, p0, v0, vec![c, k], Tensor::zeros(&[20, 3]))
+    };
+    let (p0, v0) = (t.var(p0), t.var(v0));
+    let p = match on {
+        None => system.rollout_final(&p0, &v0, steps).unwrap().0,
+        Some(d) => {
+            let system = system.on(d).unwrap();
+            system.rollout_final(&p0, &v0, steps).unwrap().0.to_host()
+        }
+    };
+    let loss = p.sub(&t.constant(target)).square().sum();
+    let wrt: Vec<TVar> = [p0, v0].into_iter().chain(params).collect();
+    (loss.item(), t.grad_wrt(loss, &wrt))
+}
+
+#[test]
+fn a_particle_system_on_the_device_matches_it_on_the_host() {
+    let Some(d) = device() else { return };
+    for springs in [true, false] {
+        let (host_loss, host_grads) = system_rollout(springs, None);
+        let (loss, grads) = system_rollout(springs, Some(d));
+        assert!(rel(loss, host_loss) <= 1e-12, "{loss} vs {host_loss}");
+        for (k, (g, h)) in grads.iter().zip(&host_grads).enumerate() {
+            let e = max_rel(h, g);
+            assert!(e <= 1e-12, "springs {springs}, gradient {k}: {e:e}");
+            assert!(h.data.iter().any(|x| *x != 0.0), "gradient {k} is all zero");
+        }
+    }
+}
+
+#[test]
+fn a_system_without_device_kernels_is_an_error_saying_what() {
+    let Some(d) = device() else { return };
+    let t = TensorTape::new();
+    let net = SpringNetwork::new(2, vec![(0, 1)]).unwrap();
+    let one = || t.constant(Tensor::ones(&[1]));
+    let base = || ParticleSystem::new(t.constant(Tensor::ones(&[2])), DT);
+    let damped = base().with_springs(net.clone(), one(), one(), Some(one()));
+    let err = damped.on(d).err().unwrap().to_string();
+    assert!(err.contains("damped springs"), "{err}");
+    let rk4 = base()
+        .with_springs(net, one(), one(), None)
+        .with_integrator(maya::dynamics::Integrator::Rk4);
+    let err = rk4.on(d).err().unwrap().to_string();
+    assert!(err.contains("semi-implicit Euler"), "{err}");
+    // Negative stiffness: the host step's parameter check, before any upload.
+    let bad = base().with_springs(
+        SpringNetwork::new(2, vec![(0, 1)]).unwrap(),
+        t.constant(Tensor::full(&[1], -1.0)),
+        one(),
+        None,
+    );
+    assert!(bad.on(d).is_err());
+}

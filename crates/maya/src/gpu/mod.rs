@@ -20,6 +20,7 @@ pub mod kernels;
 mod launch;
 mod ops;
 mod springs;
+mod system;
 mod tensor;
 mod transfer;
 
@@ -28,4 +29,5 @@ pub use kernel::{apply, DeviceKernel};
 pub use launch::WgslKernel;
 pub use ops::{add, mul, particle_step, sum};
 pub use springs::{spring_step, DeviceSprings};
+pub use system::DeviceParticleSystem;
 pub use tensor::DeviceTensor;

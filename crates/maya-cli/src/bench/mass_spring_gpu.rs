@@ -10,7 +10,13 @@ use maya::{Tensor, TensorTape};
 
 const GRAVITY: [f64; 3] = [0.0, -9.81, 0.0];
 
-pub fn prepare(device: &Device, n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
+/// `_fused` is W2's option; W3 runs one dispatch per step.
+pub fn prepare(
+    device: &Device,
+    n: usize,
+    grad: bool,
+    _fused: usize,
+) -> Box<dyn FnMut() -> Outcome> {
     let Case {
         network,
         rest_positions,

@@ -36,6 +36,10 @@ pub struct BenchArgs {
     /// the adapter is printed on stderr and named in each line).
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// W2 on a device: steps per dispatch of the fused rollout kernel (1:
+    /// one dispatch per step).
+    #[arg(long, default_value_t = 1)]
+    steps_per_dispatch: usize,
 }
 
 /// What one timed repetition returns: the loss and, in grad mode, the
@@ -124,7 +128,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 /// `--device gpu`: the workloads that have device kernels (W2, W3).
 #[cfg(feature = "gpu")]
 fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Result<()> {
-    type Prepare = fn(&maya::gpu::Device, usize, bool) -> Box<dyn FnMut() -> Outcome>;
+    type Prepare = fn(&maya::gpu::Device, usize, bool, usize) -> Box<dyn FnMut() -> Outcome>;
     let on_device = |w: &Workload| -> Option<Prepare> {
         match w.alias {
             "W2" => Some(particles_gpu::prepare),
@@ -144,6 +148,9 @@ fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Res
             w.alias
         );
     }
+    if args.steps_per_dispatch == 0 {
+        bail!("--steps-per-dispatch must be at least 1");
+    }
     let device = maya::gpu::Device::new()?;
     let info = device.info();
     eprintln!(
@@ -158,10 +165,14 @@ fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Res
         };
         for size in sizes {
             for &mode in modes {
-                let body = prepare(&device, size, mode == "grad");
+                let fused = args.steps_per_dispatch;
+                let body = prepare(&device, size, mode == "grad", fused);
                 let mut line = time_body(w, body, size, mode, args.runs);
                 line["system"] = json!("maya-gpu-f64");
                 line["device"] = json!(info.name);
+                if w.alias == "W2" {
+                    line["steps_per_dispatch"] = json!(fused);
+                }
                 println!("{line}");
             }
         }

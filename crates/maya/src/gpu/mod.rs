@@ -27,7 +27,7 @@ mod transfer;
 pub use device::{Device, DeviceInfo, DeviceOptions};
 pub use kernel::{apply, DeviceKernel};
 pub use launch::WgslKernel;
-pub use ops::{add, mul, particle_step, sum};
+pub use ops::{add, mul, particle_step, particle_steps, sum};
 pub use springs::{spring_step, DeviceSprings};
 pub use system::DeviceParticleSystem;
 pub use tensor::DeviceTensor;

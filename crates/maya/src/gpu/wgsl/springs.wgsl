@@ -59,26 +59,92 @@ fn ends(sp: u32) -> vec2<u32> {
     return vec2<u32>(topo[at], topo[at + 1u]);
 }
 
-// The force f of spring `sp` on its a end (−f on its b end).
-fn spring_force(sp: u32) -> array<f64, 3> {
-    let dim = params.dim;
-    let e = ends(sp);
-    var d: array<f64, 3>;
-    var l2 = 0.0lf;
-    for (var q = 0u; q < dim; q = q + 1u) {
-        d[q] = p[e.y * dim + q] - p[e.x * dim + q];
-        l2 = l2 + d[q] * d[q];
+// Per-particle vectors as vec3 (z = 0 in 2D): componentwise arithmetic,
+// no dynamically indexed private arrays (slow on CPU drivers), and in 2D
+// the z terms add exact zeros, so the sums are the host's.
+fn position(i: u32) -> vec3<f64> {
+    let b = params.dim * i;
+    var x = vec3<f64>(p[b], p[b + 1u], 0.0lf);
+    if (params.dim == 3u) {
+        x.z = p[b + 2u];
     }
-    var f: array<f64, 3>;
+    return x;
+}
+
+fn velocity(i: u32) -> vec3<f64> {
+    let b = params.dim * i;
+    var x = vec3<f64>(v[b], v[b + 1u], 0.0lf);
+    if (params.dim == 3u) {
+        x.z = v[b + 2u];
+    }
+    return x;
+}
+
+// ḡp' and ḡv' of particle i (the adjoint's seeds, in the forward's
+// output bindings).
+fn seed_p(i: u32) -> vec3<f64> {
+    let b = params.dim * i;
+    var x = vec3<f64>(out_p[b], out_p[b + 1u], 0.0lf);
+    if (params.dim == 3u) {
+        x.z = out_p[b + 2u];
+    }
+    return x;
+}
+
+fn seed_v(i: u32) -> vec3<f64> {
+    let b = params.dim * i;
+    var x = vec3<f64>(out_v[b], out_v[b + 1u], 0.0lf);
+    if (params.dim == 3u) {
+        x.z = out_v[b + 2u];
+    }
+    return x;
+}
+
+// Writes p' and v' of particle i (the forward's outputs).
+fn store_state(i: u32, q: vec3<f64>, u: vec3<f64>) {
+    let b = params.dim * i;
+    out_p[b] = q.x;
+    out_p[b + 1u] = q.y;
+    out_v[b] = u.x;
+    out_v[b + 1u] = u.y;
+    if (params.dim == 3u) {
+        out_p[b + 2u] = q.z;
+        out_v[b + 2u] = u.z;
+    }
+}
+
+// Writes ḡp and ḡv of particle i (the adjoint's outputs).
+fn store_grads(i: u32, gq: vec3<f64>, gu: vec3<f64>) {
+    let b = params.dim * i;
+    grad_p[b] = gq.x;
+    grad_p[b + 1u] = gq.y;
+    grad_v[b] = gu.x;
+    grad_v[b + 1u] = gu.y;
+    if (params.dim == 3u) {
+        grad_p[b + 2u] = gq.z;
+        grad_v[b + 2u] = gu.z;
+    }
+}
+
+fn sum_of_squares(d: vec3<f64>) -> f64 {
+    return d.x * d.x + d.y * d.y + d.z * d.z;
+}
+
+fn inner(a: vec3<f64>, b: vec3<f64>) -> f64 {
+    return a.x * b.x + a.y * b.y + a.z * b.z;
+}
+
+// The force f of spring `sp` on its a end (−f on its b end).
+fn spring_force(sp: u32) -> vec3<f64> {
+    let e = ends(sp);
+    let d = position(e.y) - position(e.x);
+    let l2 = sum_of_squares(d);
     if (l2 == 0.0lf && rest[sp] == 0.0lf) {
-        return f; // rest length 0 at l = 0: no force
+        return vec3<f64>(); // rest length 0 at l = 0: no force
     }
     let l = sqrt(l2);
     let m = stiffness[sp] * (l - rest[sp]) / l;
-    for (var q = 0u; q < dim; q = q + 1u) {
-        f[q] = m * d[q];
-    }
-    return f;
+    return m * d;
 }
 
 @compute @workgroup_size(64)
@@ -87,67 +153,60 @@ fn step_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (i >= params.n) {
         return;
     }
-    let dim = params.dim;
-    var f: array<f64, 3>;
+    var f = vec3<f64>();
     for (var e = topo[i]; e < topo[i + 1u]; e = e + 1u) {
         let code = topo[e];
         let fs = spring_force(code >> 1u);
-        let on_b = (code & 1u) == 1u;
-        for (var q = 0u; q < dim; q = q + 1u) {
-            f[q] = select(f[q] + fs[q], f[q] - fs[q], on_b);
+        if ((code & 1u) == 1u) {
+            f = f - fs;
+        } else {
+            f = f + fs;
         }
     }
     let m = mass[i];
     let inv_m = 1.0lf / m;
-    for (var q = 0u; q < dim; q = q + 1u) {
-        let j = dim * i + q;
-        let acc = (f[q] + m * gravity(q)) * inv_m;
-        out_v[j] = v[j] + params.dt * acc;
-        out_p[j] = p[j] + params.dt * (v[j] + params.dt * acc);
-    }
+    let g = vec3<f64>(params.gx, params.gy, params.gz);
+    let acc = (f + m * g) * inv_m;
+    let q = position(i);
+    let u = velocity(i);
+    store_state(i, q + params.dt * (u + params.dt * acc), u + params.dt * acc);
 }
 
-// ḡF of particle j, coordinate q: ḡa / m with ḡa = dt (dt ḡp' + ḡv').
-fn grad_force(j: u32, q: u32) -> f64 {
-    let x = params.dim * j + q;
+// ḡF of particle j: ḡa / m with ḡa = dt (dt ḡp' + ḡv').
+fn grad_force(j: u32) -> vec3<f64> {
     let dt = params.dt;
-    return dt * (dt * out_p[x] + out_v[x]) * (1.0lf / mass[j]);
+    return dt * (dt * seed_p(j) + seed_v(j)) * (1.0lf / mass[j]);
 }
 
 // What spring `sp` passes back, from ḡf = ḡF_a − ḡF_b: ḡd (into p_b, and
-// its negative into p_a) in [0, dim), ḡk at 3 and ḡL at 4.
+// its negative into p_a), ḡk and ḡL.
 //   ḡk = (ḡf·d)(l − L)/l,  ḡL = −k (ḡf·d)/l,
 //   ḡd = k(1 − L/l) ḡf + (k L / l³)(ḡf·d) d   (k ḡf at l = 0 = L).
-fn spring_adjoint(sp: u32) -> array<f64, 5> {
-    let dim = params.dim;
+struct SpringGrads {
+    d: vec3<f64>,
+    k: f64,
+    rest: f64,
+}
+
+fn spring_adjoint(sp: u32) -> SpringGrads {
     let e = ends(sp);
-    var d: array<f64, 3>;
-    var gf: array<f64, 3>;
-    var l2 = 0.0lf;
-    var gfd = 0.0lf;
-    for (var q = 0u; q < dim; q = q + 1u) {
-        d[q] = p[e.y * dim + q] - p[e.x * dim + q];
-        gf[q] = grad_force(e.x, q) - grad_force(e.y, q);
-        l2 = l2 + d[q] * d[q];
-        gfd = gfd + gf[q] * d[q];
-    }
+    let d = position(e.y) - position(e.x);
+    let gf = grad_force(e.x) - grad_force(e.y);
+    let l2 = sum_of_squares(d);
+    let gfd = inner(gf, d);
     let k = stiffness[sp];
     let len0 = rest[sp];
-    var out: array<f64, 5>;
+    var out: SpringGrads;
     if (l2 == 0.0lf && len0 == 0.0lf) {
-        for (var q = 0u; q < dim; q = q + 1u) {
-            out[q] = k * gf[q];
-        }
+        out.d = k * gf;
         return out;
     }
     let l = sqrt(l2);
-    out[3] = gfd * (l - len0) / l;
-    out[4] = 0.0lf - k * gfd / l;
+    out.k = gfd * (l - len0) / l;
+    out.rest = 0.0lf - k * gfd / l;
     let m = k * (1.0lf - len0 / l);
     let qd = k * len0 / (l * l2) * gfd;
-    for (var q = 0u; q < dim; q = q + 1u) {
-        out[q] = m * gf[q] + qd * d[q];
-    }
+    out.d = m * gf + qd * d;
     return out;
 }
 
@@ -156,29 +215,32 @@ fn spring_adjoint(sp: u32) -> array<f64, 5> {
 @compute @workgroup_size(64)
 fn step_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let t = thread(gid, nwg);
-    let dim = params.dim;
     if (t < params.n) {
-        var gq: array<f64, 3>;
-        for (var q = 0u; q < dim; q = q + 1u) {
-            let x = dim * t + q;
-            grad_v[x] = grad_v[x] + (out_v[x] + params.dt * out_p[x]);
-            gq[q] = grad_p[x] + out_p[x];
+        let b = params.dim * t;
+        var held_p = vec3<f64>(grad_p[b], grad_p[b + 1u], 0.0lf);
+        var held_v = vec3<f64>(grad_v[b], grad_v[b + 1u], 0.0lf);
+        if (params.dim == 3u) {
+            held_p.z = grad_p[b + 2u];
+            held_v.z = grad_v[b + 2u];
         }
+        let gp1 = seed_p(t);
+        let gv1 = seed_v(t);
+        let gu = held_v + (gv1 + params.dt * gp1);
+        var gq = held_p + gp1;
         for (var e = topo[t]; e < topo[t + 1u]; e = e + 1u) {
             let code = topo[e];
-            let gd = spring_adjoint(code >> 1u);
-            let on_b = (code & 1u) == 1u;
-            for (var q = 0u; q < dim; q = q + 1u) {
-                gq[q] = select(gq[q] - gd[q], gq[q] + gd[q], on_b);
+            let gd = spring_adjoint(code >> 1u).d;
+            if ((code & 1u) == 1u) {
+                gq = gq + gd;
+            } else {
+                gq = gq - gd;
             }
         }
-        for (var q = 0u; q < dim; q = q + 1u) {
-            grad_p[dim * t + q] = gq[q];
-        }
+        store_grads(t, gq, gu);
     }
     if (t < params.s) {
         let g = spring_adjoint(t);
-        grad_k[t] = grad_k[t] + g[3];
-        grad_rest[t] = grad_rest[t] + g[4];
+        grad_k[t] = grad_k[t] + g.k;
+        grad_rest[t] = grad_rest[t] + g.rest;
     }
 }

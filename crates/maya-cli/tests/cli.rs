@@ -363,7 +363,7 @@ fn gpu_info_names_the_adapter_and_its_f64_support() {
 #[cfg(feature = "gpu")]
 #[test]
 fn bench_on_the_device_refuses_workloads_without_device_kernels() {
-    let (ok, _, stderr) = maya(&["bench", "--workload", "W3", "--device", "gpu"]);
+    let (ok, _, stderr) = maya(&["bench", "--workload", "W4", "--device", "gpu"]);
     assert!(!ok);
-    assert!(stderr.contains("W2 only"), "{stderr}");
+    assert!(stderr.contains("W2 and W3 only"), "{stderr}");
 }

@@ -7,51 +7,9 @@
 use maya::dynamics::{Ground, ParticleSystem};
 use maya::gpu::{self, Device, DeviceOptions};
 use maya::{gradcheck_with, DeviceError, Error, TVar, Tensor, TensorTape};
-use std::io::Write;
-use std::sync::OnceLock;
 
-/// The shared device (opening one takes tens of milliseconds), or `None`
-/// after one line on stderr saying why (written past the test harness's
-/// capture, once per test binary); a panic instead under
-/// `MAYA_REQUIRE_GPU=1`.
-fn device() -> Option<&'static Device> {
-    static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
-    let opened = DEVICE.get_or_init(|| {
-        let opened = match Device::new() {
-            Ok(d) if d.info().f64 => Ok(d),
-            Ok(d) => Err(format!("{} has no SHADER_F64", d.info().name)),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(why) = &opened
-            && !required()
-        {
-            let _ = writeln!(std::io::stderr(), "GPU tests skipped: {why}");
-        }
-        opened
-    });
-    match opened {
-        Ok(d) => Some(d),
-        Err(why) if required() => panic!("MAYA_REQUIRE_GPU=1 but no f64 device: {why}"),
-        Err(_) => None,
-    }
-}
-
-fn required() -> bool {
-    std::env::var("MAYA_REQUIRE_GPU").is_ok_and(|v| v == "1")
-}
-
-fn rel(a: f64, b: f64) -> f64 {
-    (a - b).abs() / a.abs().max(b.abs()).max(1e-300)
-}
-
-fn max_rel(a: &Tensor, b: &Tensor) -> f64 {
-    assert_eq!(a.shape, b.shape);
-    let scale = a.data.iter().fold(0f64, |m, x| m.max(x.abs())).max(1e-300);
-    a.data
-        .iter()
-        .zip(&b.data)
-        .fold(0f64, |m, (x, y)| m.max((x - y).abs() / scale))
-}
+mod gpu_common;
+use gpu_common::{device, max_rel, rel};
 
 #[test]
 fn transfers_round_trip_bit_for_bit_and_elementwise_ops_match_the_host() {
@@ -147,7 +105,14 @@ fn host_rollout(p0: &Tensor, v0: &Tensor, steps: usize) -> (f64, Vec<Tensor>) {
 
 /// The same on the device: every step a device node, the loss on the
 /// device, one transfer back.
-fn device_rollout(d: &Device, p0: &Tensor, v0: &Tensor, steps: usize) -> (f64, Vec<Tensor>) {
+/// `fused` steps per node (`particle_steps`; 1: `particle_step`).
+fn device_rollout(
+    d: &Device,
+    p0: &Tensor,
+    v0: &Tensor,
+    steps: usize,
+    fused: usize,
+) -> (f64, Vec<Tensor>) {
     let t = TensorTape::new();
     let n = p0.shape[0];
     let leaves: Vec<TVar> = vec![
@@ -159,8 +124,15 @@ fn device_rollout(d: &Device, p0: &Tensor, v0: &Tensor, steps: usize) -> (f64, V
     let on: Vec<TVar> = leaves.iter().map(|x| x.to_device(d)).collect();
     let m = t.constant(Tensor::ones(&[n])).to_device(d);
     let (mut p, mut v) = (on[0], on[1]);
-    for _ in 0..steps {
-        (p, v) = gpu::particle_step(&p, &v, &m, &on[2], &on[3], DT, G).unwrap();
+    let mut done = 0;
+    while done < steps {
+        let k = fused.min(steps - done);
+        (p, v) = match fused {
+            1 => gpu::particle_step(&p, &v, &m, &on[2], &on[3], DT, G),
+            _ => gpu::particle_steps(&p, &v, &m, &on[2], &on[3], DT, G, k),
+        }
+        .unwrap();
+        done += k;
     }
     let loss = gpu::sum(&gpu::mul(&p, &p).unwrap()).unwrap().to_host();
     (loss.item(), t.grad_wrt(loss, &leaves))
@@ -172,7 +144,7 @@ fn particle_rollout_on_the_device_matches_the_host_and_repeats_bit_for_bit() {
     let (n, steps) = (300, 40);
     let (p0, v0) = w2_state(n);
     let (host_loss, host_grads) = host_rollout(&p0, &v0, steps);
-    let (loss, grads) = device_rollout(d, &p0, &v0, steps);
+    let (loss, grads) = device_rollout(d, &p0, &v0, steps, 1);
     assert!(rel(loss, host_loss) <= 1e-12, "loss {loss} vs {host_loss}");
     for (name, (g, h)) in ["p0", "v0", "c", "k"]
         .iter()
@@ -185,7 +157,7 @@ fn particle_rollout_on_the_device_matches_the_host_and_repeats_bit_for_bit() {
             "dL/d{name} is all zero: the test would prove nothing"
         );
     }
-    let (again, grads_again) = device_rollout(d, &p0, &v0, steps);
+    let (again, grads_again) = device_rollout(d, &p0, &v0, steps, 1);
     assert_eq!(loss.to_bits(), again.to_bits());
     for (g, h) in grads.iter().zip(&grads_again) {
         assert!(g
@@ -194,6 +166,43 @@ fn particle_rollout_on_the_device_matches_the_host_and_repeats_bit_for_bit() {
             .zip(&h.data)
             .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
+}
+
+#[test]
+fn a_fused_rollout_matches_step_by_step_and_passes_gradcheck() {
+    let Some(d) = device() else { return };
+    let (n, steps) = (300, 40);
+    let (p0, v0) = w2_state(n);
+    let (loss, grads) = device_rollout(d, &p0, &v0, steps, 1);
+    // 15 + 15 + 10 steps: three nodes, one of them shorter.
+    let (fused_loss, fused_grads) = device_rollout(d, &p0, &v0, steps, 15);
+    assert!(rel(loss, fused_loss) <= 1e-13, "{fused_loss} vs {loss}");
+    for (name, (g, h)) in ["p0", "v0", "c", "k"]
+        .iter()
+        .zip(fused_grads.iter().zip(&grads))
+    {
+        let e = max_rel(h, g);
+        assert!(e <= 1e-13, "dL/d{name}: relative error {e:e}");
+    }
+    let d = d.clone();
+    let (p0, v0) = w2_state(4);
+    let config = maya::GradcheckConfig {
+        rtol: 1e-6,
+        ..Default::default()
+    };
+    let report = gradcheck_with(
+        &config,
+        |t, x| {
+            let (c, k) = (x[1].to_device(&d), x[2].to_device(&d));
+            let m = t.constant(Tensor::ones(&[4])).to_device(&d);
+            let p = t.constant(p0.clone()).to_device(&d);
+            let (p, v) =
+                gpu::particle_steps(&p, &x[0].to_device(&d), &m, &c, &k, DT, G, 6).unwrap();
+            p.to_host().square().sum().add(&v.to_host().sum())
+        },
+        &[v0, Tensor::scalar(C), Tensor::scalar(K)],
+    );
+    assert!(report.passed, "{report}");
 }
 
 #[test]

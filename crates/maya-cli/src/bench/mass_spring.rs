@@ -5,9 +5,9 @@ use super::{Outcome, Workload};
 use maya::dynamics::{ParticleSystem, SpringNetwork};
 use maya::{Tensor, TensorTape};
 
-const DT: f64 = 1e-3;
-const STEPS: usize = 1000;
-const K: f64 = 1000.0;
+pub const DT: f64 = 1e-3;
+pub const STEPS: usize = 1000;
+pub const K: f64 = 1000.0;
 
 pub fn workload() -> Workload {
     Workload {
@@ -18,7 +18,16 @@ pub fn workload() -> Workload {
     }
 }
 
-fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
+/// W3's case for an n × n grid: the network, the rest positions r, the
+/// rest lengths and the initial positions p0 = r + 0.01 (sin i, cos i).
+pub struct Case {
+    pub network: SpringNetwork,
+    pub rest_positions: Tensor,
+    pub rest: Tensor,
+    pub p0: Tensor,
+}
+
+pub fn case(n: usize) -> Case {
     let network = SpringNetwork::grid(n, n);
     let rest_positions = SpringNetwork::grid_positions(n, n, 0.1, [0.0, 1.0]);
     let rest = network.lengths(&rest_positions);
@@ -27,6 +36,21 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         let wiggle = if ix[1] == 0 { idx.sin() } else { idx.cos() };
         rest_positions.data[ix[0] * 2 + ix[1]] + 0.01 * wiggle
     });
+    Case {
+        network,
+        rest_positions,
+        rest,
+        p0,
+    }
+}
+
+fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
+    let Case {
+        network,
+        rest_positions,
+        rest,
+        p0,
+    } = case(n);
     let s = network.len();
     Box::new(move || {
         let t = TensorTape::new();

@@ -3,6 +3,8 @@
 
 mod fem_explicit;
 mod mass_spring;
+#[cfg(feature = "gpu")]
+mod mass_spring_gpu;
 mod matmul;
 mod particles;
 #[cfg(feature = "gpu")]
@@ -30,10 +32,14 @@ pub struct BenchArgs {
     /// Timed repetitions after one warm-up.
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Where to run: cpu, or gpu (W2 only so far; needs the `gpu` feature;
+    /// Where to run: cpu, or gpu (W2 and W3 so far; needs the `gpu` feature;
     /// the adapter is printed on stderr and named in each line).
     #[arg(long, default_value = "cpu")]
     device: String,
+    /// W2 on a device: steps per dispatch of the fused rollout kernel (1:
+    /// one dispatch per step).
+    #[arg(long, default_value_t = 1)]
+    steps_per_dispatch: usize,
 }
 
 /// What one timed repetition returns: the loss and, in grad mode, the
@@ -119,15 +125,31 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--device gpu`: the workloads that have device kernels (W2).
+/// `--device gpu`: the workloads that have device kernels (W2, W3).
 #[cfg(feature = "gpu")]
 fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Result<()> {
-    if let Some(w) = selected.iter().find(|w| w.alias != "W2") {
+    type Prepare = fn(&maya::gpu::Device, usize, bool, usize) -> Box<dyn FnMut() -> Outcome>;
+    let on_device = |w: &Workload| -> Option<Prepare> {
+        match w.alias {
+            "W2" => Some(particles_gpu::prepare),
+            "W3" => Some(mass_spring_gpu::prepare),
+            _ => None,
+        }
+    };
+    let selected: Vec<&Workload> = match args.workload.as_str() {
+        // `all` on a device: every workload that has device kernels.
+        "all" => selected.iter().filter(|w| on_device(w).is_some()).collect(),
+        _ => selected.iter().collect(),
+    };
+    if let Some(w) = selected.iter().find(|w| on_device(w).is_none()) {
         bail!(
-            "{} ({}) has no device kernels yet; --device gpu runs W2 only",
+            "{} ({}) has no device kernels yet; --device gpu runs W2 and W3 only",
             w.name,
             w.alias
         );
+    }
+    if args.steps_per_dispatch == 0 {
+        bail!("--steps-per-dispatch must be at least 1");
     }
     let device = maya::gpu::Device::new()?;
     let info = device.info();
@@ -136,16 +158,21 @@ fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Res
         info.name, info.backend, info.device_type, info.f64
     );
     for w in selected {
+        let prepare = on_device(w).expect("checked above");
         let sizes: Vec<usize> = match args.size {
             Some(s) => vec![s],
             None => w.sizes.to_vec(),
         };
         for size in sizes {
             for &mode in modes {
-                let body = particles_gpu::prepare(&device, size, mode == "grad");
+                let fused = args.steps_per_dispatch;
+                let body = prepare(&device, size, mode == "grad", fused);
                 let mut line = time_body(w, body, size, mode, args.runs);
                 line["system"] = json!("maya-gpu-f64");
                 line["device"] = json!(info.name);
+                if w.alias == "W2" {
+                    line["steps_per_dispatch"] = json!(fused);
+                }
                 println!("{line}");
             }
         }

@@ -1,6 +1,7 @@
 //! W2 `particles` on a compute device: the same case as `particles.rs`,
 //! every step a device kernel, the loss on the device, the gradients
-//! copied back through the transfers.
+//! copied back through the transfers; or `--steps-per-dispatch` steps
+//! fused into each dispatch.
 
 use super::particles::{initial_state, C, DT, K, STEPS};
 use super::Outcome;
@@ -9,7 +10,9 @@ use maya::{Tensor, TensorTape};
 
 const GRAVITY: [f64; 3] = [0.0, 0.0, -9.81];
 
-pub fn prepare(device: &Device, n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
+/// `fused` steps per dispatch (1: `particle_step` each step, else the
+/// fused `particle_steps`).
+pub fn prepare(device: &Device, n: usize, grad: bool, fused: usize) -> Box<dyn FnMut() -> Outcome> {
     let (p0, v0) = initial_state(n);
     let device = device.clone();
     Box::new(move || {
@@ -24,9 +27,15 @@ pub fn prepare(device: &Device, n: usize, grad: bool) -> Box<dyn FnMut() -> Outc
         let (c_d, k_d) = (c.to_device(d), k.to_device(d));
         let m = t.constant(Tensor::ones(&[n])).to_device(d);
         let (mut p, mut v) = (t.constant(p0.clone()).to_device(d), v0.to_device(d));
-        for _ in 0..STEPS {
-            (p, v) = gpu::particle_step(&p, &v, &m, &c_d, &k_d, DT, GRAVITY)
-                .expect("W2 runs on the device");
+        let mut done = 0;
+        while done < STEPS {
+            let k = fused.min(STEPS - done);
+            (p, v) = match fused {
+                1 => gpu::particle_step(&p, &v, &m, &c_d, &k_d, DT, GRAVITY),
+                _ => gpu::particle_steps(&p, &v, &m, &c_d, &k_d, DT, GRAVITY, k),
+            }
+            .expect("W2 runs on the device");
+            done += k;
         }
         let loss = gpu::sum(&gpu::mul(&p, &p).expect("same shapes"))
             .expect("one device")

@@ -22,6 +22,8 @@ pub use integrators::{
     euler_step, lincomb, rk4_step, rk4_step_with, semi_implicit_euler_step, try_euler_step,
     try_lincomb, try_rk4_step, try_semi_implicit_euler_step, velocity_verlet_step,
 };
+#[cfg(feature = "gpu")]
+pub(crate) use particles::Parts;
 pub use particles::{Integrator, ParticleSystem};
 pub use springs::SpringNetwork;
 

@@ -37,6 +37,21 @@ pub enum Integrator {
     BackwardEuler,
 }
 
+/// A [`ParticleSystem`]'s pieces, for its device twin.
+#[cfg(feature = "gpu")]
+pub(crate) struct Parts<'t> {
+    pub masses: TVar<'t>,
+    pub gravity: Option<TVar<'t>>,
+    pub drag: Option<TVar<'t>>,
+    pub ground: Option<(HalfPlane, TVar<'t>)>,
+    /// Each spring network and its parameters (k, rest[, damping]).
+    pub springs: Vec<(SpringNetwork, Vec<TVar<'t>>)>,
+    pub other_elements: usize,
+    pub dt: f64,
+    pub integrator: Integrator,
+    pub fixed: bool,
+}
+
 /// A system of particles: masses, forces with their parameters (tape
 /// values), a time step and an integrator. Each [`step`](Self::step) is one
 /// fused tape node; gradients reach the state, the masses and every
@@ -70,6 +85,9 @@ pub struct ParticleSystem<'t> {
     drag: Option<TVar<'t>>,
     ground: Option<(HalfPlane, TVar<'t>)>,
     elements: Vec<(Arc<dyn DynElement>, Vec<TVar<'t>>)>,
+    /// The spring networks among `elements`, with their element index.
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+    networks: Vec<(usize, SpringNetwork)>,
     dt: f64,
     integrator: Integrator,
     newton: NewtonOptions,
@@ -97,6 +115,7 @@ impl<'t> ParticleSystem<'t> {
             drag: None,
             ground: None,
             elements: Vec::new(),
+            networks: Vec::new(),
             dt,
             integrator: Integrator::default(),
             newton: NewtonOptions::default(),
@@ -156,7 +175,33 @@ impl<'t> ParticleSystem<'t> {
         let damped = damping.is_some();
         let mut params = vec![k, rest];
         params.extend(damping);
-        self.with_force(network.damped(damped), &params)
+        let at = self.elements.len();
+        let mut system = self.with_force(network.clone().damped(damped), &params);
+        system.networks.push((at, network));
+        system
+    }
+
+    /// What a device twin needs, after checking every parameter value as
+    /// a step would: the forces, each spring network with its parameters,
+    /// and how many other elements act.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn parts(&self) -> Result<Parts<'t>> {
+        self.check_values()?;
+        Ok(Parts {
+            masses: self.masses,
+            gravity: self.gravity,
+            drag: self.drag,
+            ground: self.ground,
+            springs: self
+                .networks
+                .iter()
+                .map(|(at, net)| (net.clone(), self.elements[*at].1.clone()))
+                .collect(),
+            other_elements: self.elements.len() - self.networks.len(),
+            dt: self.dt,
+            integrator: self.integrator,
+            fixed: self.fixed.is_some(),
+        })
     }
 
     /// Fixes the particles `nodes` (Dirichlet boundary conditions): no

@@ -170,9 +170,15 @@ fn groups(n: usize, per_group: usize) -> u32 {
 
 /// The particle step's constants: time step and gravity.
 fn particle_params(n: u32, dt: f64, g: [f64; 3]) -> Vec<u8> {
-    // WGSL layout: n at 0, dt at 8, gx, gy, gz at 16, 24, 32.
+    particle_steps_params(n, 0, dt, g)
+}
+
+/// The particle kernels' constants, with the steps of a fused rollout.
+fn particle_steps_params(n: u32, steps: u32, dt: f64, g: [f64; 3]) -> Vec<u8> {
+    // WGSL layout: n, steps at 0, 4; dt at 8, gx, gy, gz at 16, 24, 32.
     let mut bytes = vec![0u8; 40];
     bytes[..4].copy_from_slice(&n.to_le_bytes());
+    bytes[4..8].copy_from_slice(&steps.to_le_bytes());
     for (k, x) in [dt, g[0], g[1], g[2]].iter().enumerate() {
         bytes[8 + 8 * k..16 + 8 * k].copy_from_slice(&x.to_le_bytes());
     }
@@ -243,5 +249,54 @@ pub(crate) fn particle_step_adjoint(
         &write,
         groups(n, GROUP),
     )?;
+    Ok(partials)
+}
+
+/// `steps` particle steps in one dispatch: (p', v', the trajectory
+/// `[steps, N, 6]` of each step's starting state, for the adjoint).
+pub(crate) fn particle_steps(
+    x: &[&DeviceTensor],
+    dt: f64,
+    g: [f64; 3],
+    steps: usize,
+) -> Result<(DeviceTensor, DeviceTensor, DeviceTensor)> {
+    let n = check_particles(x)?;
+    let device = x[0].device();
+    let (p1, v1) = (device.zeros(&[n, 3])?, device.zeros(&[n, 3])?);
+    let trajectory = device.zeros(&[steps, n, 6])?;
+    // The adjoint's outputs, unused here (writable bindings may not alias).
+    let scratch = [device.zeros(&[])?, device.zeros(&[])?, device.zeros(&[])?];
+    let n32 = len_u32(device, n, "fused particle steps")?;
+    let s32 = len_u32(device, steps, "fused particle steps")?;
+    let k = kernel("particles", PARTICLES, "steps_forward");
+    let [s0, s1, s2] = &scratch;
+    let params = particle_steps_params(n32, s32, dt, g);
+    let write = [&p1, &v1, s0, s1, s2, &trajectory];
+    device.launch(&k, &params, x, &write, groups(n, GROUP))?;
+    Ok((p1, v1, trajectory))
+}
+
+/// The adjoint of [`particle_steps`]: accumulates ḡp, ḡv and returns the
+/// per-particle contributions to ḡc and ḡk over the steps, `[2, N]`.
+pub(crate) fn particle_steps_adjoint(
+    x: &[&DeviceTensor],
+    dt: f64,
+    g: [f64; 3],
+    trajectory: &DeviceTensor,
+    grad_out: (&DeviceTensor, &DeviceTensor),
+    grad_pv: (&DeviceTensor, &DeviceTensor),
+) -> Result<DeviceTensor> {
+    let n = check_particles(x)?;
+    let steps = trajectory.shape()[0];
+    let device = x[0].device();
+    let partials = device.zeros(&[2, n])?;
+    let n32 = len_u32(device, n, "fused particle steps adjoint")?;
+    let s32 = len_u32(device, steps, "fused particle steps adjoint")?;
+    let k = kernel("particles", PARTICLES, "steps_adjoint");
+    let write = [
+        grad_out.0, grad_out.1, grad_pv.0, grad_pv.1, &partials, trajectory,
+    ];
+    let params = particle_steps_params(n32, s32, dt, g);
+    device.launch(&k, &params, x, &write, groups(n, GROUP))?;
     Ok(partials)
 }

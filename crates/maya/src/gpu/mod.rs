@@ -11,18 +11,23 @@
 //! dispatches are recorded into one command buffer and submitted every 32
 //! dispatches or when a value is read back. Reductions are fixed trees of
 //! workgroup sums (no float atomics), so results are the same bits on
-//! every run.
+//! every run. Scatters become gathers over index tables built once (a
+//! spring network's [`DeviceSprings`]), in the host kernel's order.
 
 mod device;
 mod kernel;
 pub mod kernels;
 mod launch;
 mod ops;
+mod springs;
+mod system;
 mod tensor;
 mod transfer;
 
 pub use device::{Device, DeviceInfo, DeviceOptions};
 pub use kernel::{apply, DeviceKernel};
 pub use launch::WgslKernel;
-pub use ops::{add, mul, particle_step, sum};
+pub use ops::{add, mul, particle_step, particle_steps, sum};
+pub use springs::{spring_step, DeviceSprings};
+pub use system::DeviceParticleSystem;
 pub use tensor::DeviceTensor;

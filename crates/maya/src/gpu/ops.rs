@@ -217,3 +217,103 @@ pub fn particle_step<'t>(
     let out = apply(ParticleStep { dt, gravity }, &[*p, *v, *mass, *c, *k])?;
     Ok((out[0], out[1]))
 }
+
+/// `steps` particle steps fused into one dispatch and one tape node,
+/// keeping each step's starting state for the adjoint (one dispatch too).
+struct ParticleSteps {
+    dt: f64,
+    gravity: [f64; 3],
+    steps: usize,
+}
+
+impl DeviceKernel for ParticleSteps {
+    type Saved = DeviceTensor;
+
+    fn name(&self) -> &'static str {
+        "device fused particle steps"
+    }
+
+    fn forward(
+        &self,
+        x: &[&DeviceTensor],
+        needs: &[bool],
+    ) -> Result<(Vec<DeviceTensor>, DeviceTensor)> {
+        if needs[2] {
+            return Err(Error::Unsupported {
+                what: "device fused particle steps",
+                reason: "the mass gradient is not on the device yet; pass the masses as a constant",
+            });
+        }
+        let (p1, v1, trajectory) = kernels::particle_steps(x, self.dt, self.gravity, self.steps)?;
+        Ok((vec![p1, v1], trajectory))
+    }
+
+    /// ḡp, ḡv per particle back through every step; ḡc, ḡk by two
+    /// deterministic sums of the per-particle totals.
+    fn vjp(
+        &self,
+        trajectory: &DeviceTensor,
+        x: &[&DeviceTensor],
+        _y: &[&DeviceTensor],
+        gy: &[&DeviceTensor],
+        gx: &[&DeviceTensor],
+        needs: &[bool],
+    ) -> Result<()> {
+        let n = x[2].numel();
+        let partials = kernels::particle_steps_adjoint(
+            x,
+            self.dt,
+            self.gravity,
+            trajectory,
+            (gy[0], gy[1]),
+            (gx[0], gx[1]),
+        )?;
+        for (k, offset) in [(3, 0), (4, n)] {
+            if needs[k] {
+                kernels::add_into(gx[k], &kernels::sum_range(&partials, offset, n)?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`particle_step`] `steps` times in one dispatch and one tape node: each
+/// thread runs its particle through every step (W2's particles do not
+/// interact), saving the `steps` starting states (`6 N` values each) that
+/// the adjoint, one dispatch too, walks back. The same arithmetic as
+/// `steps` calls of [`particle_step`]; ḡc and ḡk are summed per particle
+/// over the steps, then over the particles.
+///
+/// ```no_run
+/// use maya::gpu::{self, Device};
+/// use maya::{Tensor, TensorTape};
+/// let d = Device::new()?;
+/// let t = TensorTape::new();
+/// let p = t.constant(Tensor::from_data(vec![0.0, 0.0, 1.0], vec![1, 3])).to_device(&d);
+/// let v0 = t.var(Tensor::zeros(&[1, 3]));
+/// let m = t.constant(Tensor::ones(&[1])).to_device(&d);
+/// let (c, k) = (t.scalar(0.1).to_device(&d), t.scalar(1e4).to_device(&d));
+/// let g = [0.0, 0.0, -9.81];
+/// let (p, _v) = gpu::particle_steps(&p, &v0.to_device(&d), &m, &c, &k, 1e-3, g, 10)?;
+/// let loss = gpu::sum(&gpu::mul(&p, &p)?)?.to_host();
+/// assert!((t.grad(loss)[v0.idx()].data[2] - 0.02).abs() < 1e-3);
+/// # Ok::<(), maya::Error>(())
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn particle_steps<'t>(
+    p: &TVar<'t>,
+    v: &TVar<'t>,
+    mass: &TVar<'t>,
+    c: &TVar<'t>,
+    k: &TVar<'t>,
+    dt: f64,
+    gravity: [f64; 3],
+    steps: usize,
+) -> Result<(TVar<'t>, TVar<'t>)> {
+    if steps == 0 {
+        return Ok((*p, *v));
+    }
+    let node = ParticleSteps { dt, gravity, steps };
+    let out = apply(node, &[*p, *v, *mass, *c, *k])?;
+    Ok((out[0], out[1]))
+}

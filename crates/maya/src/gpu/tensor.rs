@@ -77,6 +77,21 @@ impl Device {
     }
 }
 
+impl Device {
+    /// An index table (u32 entries, for a kernel's `array<u32>` binding) on
+    /// this device, held as a tensor of `⌈len/2⌉` f64 slots: topology that
+    /// kernels read, never arithmetic.
+    pub(crate) fn upload_indices(&self, data: &[u32]) -> Result<DeviceTensor> {
+        let mut words = data.to_vec();
+        words.resize(data.len().div_ceil(2).max(1) * 2, 0);
+        let d = self.zeros(&[words.len() / 2])?;
+        self.0
+            .queue
+            .write_buffer(&d.buf.buffer, 0, bytemuck::cast_slice(&words));
+        Ok(d)
+    }
+}
+
 impl DeviceTensor {
     /// The shape.
     pub fn shape(&self) -> &[usize] {

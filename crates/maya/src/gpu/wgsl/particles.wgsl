@@ -7,6 +7,8 @@
 
 struct Params {
     n: u32,
+    // steps per dispatch of the fused rollout (steps_forward, steps_adjoint)
+    steps: u32,
     dt: f64,
     gx: f64,
     gy: f64,
@@ -26,6 +28,9 @@ struct Params {
 @group(0) @binding(9) var<storage, read_write> grad_v: array<f64>;
 // adjoint: per-particle contributions to ḡc and ḡk, [2 n] (c then k).
 @group(0) @binding(10) var<storage, read_write> partials: array<f64>;
+// fused rollout: the state at the start of each step, [steps, n, 6]
+// (p then v), written forward and read by the adjoint.
+@group(0) @binding(11) var<storage, read_write> trajectory: array<f64>;
 
 fn gravity(j: u32) -> f64 {
     return select(select(params.gx, params.gy, j == 1u), params.gz, j == 2u);
@@ -89,6 +94,92 @@ fn step_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         }
         grad_p[3u * i + j] = grad_p[3u * i + j] + gq;
         grad_v[3u * i + j] = grad_v[3u * i + j] + gu;
+    }
+    partials[i] = 0.0lf - gc;
+    partials[params.n + i] = gk;
+}
+
+// The fused rollout: `params.steps` steps of step_forward in one dispatch
+// (particles do not interact, so each thread runs its particle through
+// every step), saving each step's starting state for the adjoint.
+@compute @workgroup_size(64)
+fn steps_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = particle(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    let dt = params.dt;
+    let c = drag[0];
+    let k = stiffness[0];
+    let m = mass[i];
+    let inv_m = 1.0lf / m;
+    var q: array<f64, 3>;
+    var u: array<f64, 3>;
+    for (var j = 0u; j < 3u; j = j + 1u) {
+        q[j] = p[3u * i + j];
+        u[j] = v[3u * i + j];
+    }
+    for (var s = 0u; s < params.steps; s = s + 1u) {
+        let at = 6u * (s * params.n + i);
+        for (var j = 0u; j < 3u; j = j + 1u) {
+            trajectory[at + j] = q[j];
+            trajectory[at + 3u + j] = u[j];
+        }
+        let push = k * max(0.0lf - q[2], 0.0lf);
+        for (var j = 0u; j < 3u; j = j + 1u) {
+            var f = m * gravity(j) - c * u[j];
+            if (j == 2u) {
+                f = f + push;
+            }
+            let acc = f * inv_m;
+            q[j] = q[j] + dt * (u[j] + dt * acc);
+            u[j] = u[j] + dt * acc;
+        }
+    }
+    for (var j = 0u; j < 3u; j = j + 1u) {
+        out_p[3u * i + j] = q[j];
+        out_v[3u * i + j] = u[j];
+    }
+}
+
+// The fused rollout's adjoint: step_adjoint walked back over the saved
+// states, ḡc and ḡk summed per particle over the steps.
+@compute @workgroup_size(64)
+fn steps_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = particle(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    let dt = params.dt;
+    let c = drag[0];
+    let k = stiffness[0];
+    let inv_m = 1.0lf / mass[i];
+    var gq: array<f64, 3>;
+    var gu: array<f64, 3>;
+    for (var j = 0u; j < 3u; j = j + 1u) {
+        gq[j] = out_p[3u * i + j];
+        gu[j] = out_v[3u * i + j];
+    }
+    var gc = 0.0lf;
+    var gk = 0.0lf;
+    for (var s = params.steps; s > 0u; s = s - 1u) {
+        let at = 6u * ((s - 1u) * params.n + i);
+        let depth = 0.0lf - trajectory[at + 2u];
+        for (var j = 0u; j < 3u; j = j + 1u) {
+            let gp1 = gq[j];
+            let gv1 = gu[j];
+            let gf = dt * (dt * gp1 + gv1) * inv_m;
+            gu[j] = gv1 + dt * gp1 - c * gf;
+            gc = gc + gf * trajectory[at + 3u + j];
+            if (j == 2u && depth > 0.0lf) {
+                gk = gk + depth * gf;
+                gq[j] = gp1 - k * gf;
+            }
+        }
+    }
+    for (var j = 0u; j < 3u; j = j + 1u) {
+        grad_p[3u * i + j] = grad_p[3u * i + j] + gq[j];
+        grad_v[3u * i + j] = grad_v[3u * i + j] + gu[j];
     }
     partials[i] = 0.0lf - gc;
     partials[params.n + i] = gk;

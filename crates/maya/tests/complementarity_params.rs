@@ -276,7 +276,7 @@ fn contact_inputs_the_model_cannot_take_are_errors() {
 
 /// A checkpointed rollout recomputes each step's solve on the backward
 /// pass: its loss and gradients (here w.r.t. the initial state, κ and the
-/// shapes) are those of the plain rollout, bit for bit.
+/// shapes) are those of the plain rollout.
 #[test]
 fn a_checkpointed_rollout_gives_the_plain_rollouts_gradients() {
     use maya::physics::{rollout, Record};
@@ -304,7 +304,16 @@ fn a_checkpointed_rollout_gives_the_plain_rollouts_gradients() {
     let plain = run(Record::Last);
     let checkpointed = run(Record::Checkpointed { segment: Some(7) });
     assert_eq!(plain.0.to_bits(), checkpointed.0.to_bits());
-    assert_eq!(plain.1, checkpointed.1);
+    // The initial state's gradients are the same bits; κ's and the shapes'
+    // sum each segment's share first, so they agree to rounding.
+    assert_eq!(plain.1[..2], checkpointed.1[..2]);
+    for (p, c) in plain.1[2..]
+        .iter()
+        .flatten()
+        .zip(checkpointed.1[2..].iter().flatten())
+    {
+        assert!((p - c).abs() <= 1e-12 * p.abs().max(1e-3), "{p} vs {c}");
+    }
     assert!(
         plain.1[3].iter().any(|g| g.abs() > 1e-6),
         "{:?}",

@@ -151,11 +151,12 @@ fn clipping_bounds_the_step() {
 #[test]
 fn lbfgs_names_non_finite_proposals_and_returns_its_best_point() {
     use maya::optim::{lbfgs, LbfgsOptions, Objective};
-    struct Ramp(Vec<f64>);
+    /// −x, turning up past x = 5 into a parabola when `bounded`.
+    struct Ramp(Vec<f64>, bool);
     impl Objective for Ramp {
         fn loss_and_grad(&mut self, p: &[Tensor]) -> maya::Result<(f64, Vec<Tensor>)> {
             let x = p[0].data[0];
-            let (f, g) = if x < 5.0 {
+            let (f, g) = if x < 5.0 || !self.1 {
                 (-x, -1.0)
             } else {
                 (-x + (x - 5.0).powi(2), -1.0 + 2.0 * (x - 5.0))
@@ -164,25 +165,32 @@ fn lbfgs_names_non_finite_proposals_and_returns_its_best_point() {
             Ok((f, vec![Tensor::from_data(vec![g], vec![1])]))
         }
     }
-    let mut ramp = Ramp(Vec::new());
+    // With a minimum past the flat stretch: the lowest loss evaluated.
+    let mut ramp = Ramp(Vec::new(), true);
     let options = LbfgsOptions::default();
-    match lbfgs(
+    let report = lbfgs(
         &mut ramp,
         vec![Tensor::from_data(vec![0.0], vec![1])],
         &options,
-    ) {
-        Ok(report) => {
-            let lowest = ramp.0.iter().copied().fold(f64::INFINITY, f64::min);
-            let x = report.params[0].data[0];
-            let at = if x < 5.0 { -x } else { -x + (x - 5.0).powi(2) };
-            assert_eq!(at, lowest, "returned x = {x}, losses {:?}", ramp.0);
-        }
-        Err(e) => {
-            let msg = e.to_string();
-            assert!(
-                matches!(e, maya::Error::Solve { .. }) && msg.contains("L-BFGS"),
-                "{msg}"
-            );
-        }
-    }
+    )
+    .expect("the ramp has a minimum at x = 5.5");
+    let lowest = ramp.0.iter().copied().fold(f64::INFINITY, f64::min);
+    let x = report.params[0].data[0];
+    let at = if x < 5.0 { -x } else { -x + (x - 5.0).powi(2) };
+    assert_eq!(at, lowest, "returned x = {x}, losses {:?}", ramp.0);
+    // Without one (a ramp down forever): the line search runs off to
+    // infinity, which is an error naming L-BFGS, not a returned point.
+    let mut ramp = Ramp(Vec::new(), false);
+    let e = lbfgs(
+        &mut ramp,
+        vec![Tensor::from_data(vec![0.0], vec![1])],
+        &options,
+    )
+    .map(|r| r.params[0].data[0])
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, maya::Error::Solve { .. }) && msg.contains("L-BFGS") && msg.contains("inf"),
+        "{msg}"
+    );
 }

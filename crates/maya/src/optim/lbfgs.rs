@@ -79,8 +79,9 @@ impl<O: Objective> Problem<'_, O> {
                 iters: evals,
                 residual: f64::NAN,
                 reason: format!(
-                    "it proposed non-finite parameters (entry {k} = {}), typically after a \
-                     gradient of almost 0 on a flat stretch of the loss",
+                    "it proposed non-finite parameters (entry {k} = {}): the loss may fall \
+                     without bound along its search direction, or have a gradient of almost 0 \
+                     on a flat stretch",
                     flat[k]
                 ),
             };

@@ -1,0 +1,159 @@
+//! [`Lin`]: a value's partials with respect to a few tape nodes, carried in
+//! the [`Var`](super::Var) handle instead of recorded.
+//!
+//! A statement such as `x.sin() * a + x * b + 0.01` builds up the partials
+//! of its result with respect to the nodes it reads (here x, a and b), one op
+//! at a time, in the handle. Only a result that reads more than [`WIDTH`]
+//! nodes is recorded, as one node holding all its partials; so the tape
+//! holds at most one entry per statement, not one per op, and a chain that
+//! reads few nodes (x ← sin(x)·a + x·b + c reads only a, b and x₀) records
+//! none.
+//!
+//! The common cases run over all [`WIDTH`] lanes with constant indices, so
+//! a `Lin` lives in registers.
+
+/// The most nodes a handle refers to before its value is recorded.
+pub(super) const WIDTH: usize = 4;
+
+/// `Lin::idx` of an unused lane: matches no node.
+const UNUSED: u32 = u32::MAX;
+
+/// ∂value/∂node for at most [`WIDTH`] distinct nodes, one per lane. An
+/// unused lane has `idx` [`UNUSED`]; its `d` is never read. The used
+/// lanes are a prefix.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lin {
+    pub(super) idx: [u32; WIDTH],
+    pub(super) d: [f64; WIDTH],
+}
+
+impl Lin {
+    /// No dependence on any node (a constant).
+    pub(super) const ZERO: Lin = Lin {
+        idx: [UNUSED; WIDTH],
+        d: [0.0; WIDTH],
+    };
+
+    /// ∂node/∂node = 1.
+    #[inline(always)]
+    pub(super) fn of_node(node: u32) -> Lin {
+        let mut l = Lin::ZERO;
+        l.idx[0] = node;
+        l.d[0] = 1.0;
+        l
+    }
+
+    /// The partials times `f` (the chain rule through a unary op). A zero
+    /// factor drops every lane, so an infinite partial upstream (√ at 0)
+    /// times a zero one downstream adds nothing instead of NaN, as the
+    /// sweep skips a zero adjoint.
+    #[inline(always)]
+    pub(super) fn scale(mut self, f: f64) -> Lin {
+        if f == 0.0 {
+            return Lin::ZERO;
+        }
+        for d in &mut self.d {
+            *d *= f;
+        }
+        self
+    }
+
+    /// `self · fa + other · fb`, merging lanes of the same node, or `None`
+    /// if that reads more than [`WIDTH`] nodes.
+    #[inline(always)]
+    pub(super) fn combine(self, fa: f64, other: Lin, fb: f64) -> Option<Lin> {
+        let (a, b) = (self.scale(fa), other.scale(fb));
+        // Used lanes are a prefix (lanes are only freed all at once, by
+        // `scale(0)`), so lane 1 unused means at most one node.
+        if a.idx == b.idx {
+            // A statement repeated in a loop meets the same nodes in the
+            // same lanes.
+            let mut out = a;
+            for k in 0..WIDTH {
+                out.d[k] += b.d[k];
+            }
+            Some(out)
+        } else if b.idx[1] == UNUSED {
+            a.plus_one(b.idx[0], b.d[0])
+        } else if a.idx[1] == UNUSED {
+            b.plus_one(a.idx[0], a.d[0])
+        } else {
+            merge(std::hint::black_box(a), std::hint::black_box(b))
+        }
+    }
+
+    /// `self + d · ∂node`.
+    #[inline(always)]
+    fn plus_one(mut self, node: u32, d: f64) -> Option<Lin> {
+        if node == UNUSED {
+            return Some(self);
+        }
+        let mut hit = false;
+        for k in 0..WIDTH {
+            let same = self.idx[k] == node;
+            self.d[k] += if same { d } else { 0.0 };
+            hit |= same;
+        }
+        if hit {
+            return Some(self);
+        }
+        if self.idx[WIDTH - 1] != UNUSED {
+            return None;
+        }
+        let mut placed = false;
+        for k in 0..WIDTH {
+            let free = !placed && self.idx[k] == UNUSED;
+            if free {
+                self.idx[k] = node;
+                self.d[k] = d;
+            }
+            placed |= free;
+        }
+        Some(self)
+    }
+
+    /// [`Lin::combine`] with room for every node of both: (nodes,
+    /// partials), `2 · WIDTH` lanes at most.
+    #[cold]
+    pub(super) fn combine_wide(self, fa: f64, other: Lin, fb: f64) -> (Vec<u32>, Vec<f64>) {
+        let (mut idx, mut d): (Vec<u32>, Vec<f64>) = self.scale(fa).entries().unzip();
+        for (node, db) in other.scale(fb).entries() {
+            match idx.iter().position(|&i| i == node) {
+                Some(k) => d[k] += db,
+                None => {
+                    idx.push(node);
+                    d.push(db);
+                }
+            }
+        }
+        (idx, d)
+    }
+
+    /// The lanes in use: (node, partial).
+    pub(super) fn entries(self) -> impl Iterator<Item = (u32, f64)> {
+        self.idx
+            .into_iter()
+            .zip(self.d)
+            .filter(|&(i, _)| i != UNUSED)
+    }
+}
+
+/// [`Lin::combine`] of two scaled `Lin`s of two nodes or more each.
+#[inline(never)]
+fn merge(mut a: Lin, b: Lin) -> Option<Lin> {
+    let mut used = a.entries().count();
+    let a_used = used;
+    for (node, d) in b.entries() {
+        // `b`'s lanes are distinct: search `a`'s own lanes only.
+        match a.idx[..a_used].iter().position(|&i| i == node) {
+            Some(k) => a.d[k] += d,
+            None if used == WIDTH => return None,
+            None => {
+                a.idx[used] = node;
+                a.d[used] = d;
+                used += 1;
+            }
+        }
+    }
+    Some(a)
+}

@@ -62,39 +62,34 @@ impl Lin {
     /// if that reads more than [`WIDTH`] nodes.
     #[inline(always)]
     pub(super) fn combine(self, fa: f64, other: Lin, fb: f64) -> Option<Lin> {
-        let (a, b) = (self.scale(fa), other.scale(fb));
         // Used lanes are a prefix (lanes are only freed all at once, by
-        // `scale(0)`), so lane 1 unused means at most one node.
+        // `scale(0)`), so lane 1 unused means at most one node: an op with
+        // an input, added to the other side's lanes.
+        if other.idx[1] == UNUSED {
+            return self.scale(fa).plus_one(other.idx[0], other.d[0], fb);
+        }
+        if self.idx[1] == UNUSED {
+            return other.scale(fb).plus_one(self.idx[0], self.d[0], fa);
+        }
+        let (a, b) = (self.scale(fa), other.scale(fb));
         if a.idx == b.idx {
             // A statement repeated in a loop meets the same nodes in the
             // same lanes.
-            let mut out = a;
-            for k in 0..WIDTH {
-                out.d[k] += b.d[k];
-            }
-            Some(out)
-        } else if b.idx[1] == UNUSED {
-            a.plus_one(b.idx[0], b.d[0])
-        } else if a.idx[1] == UNUSED {
-            b.plus_one(a.idx[0], a.d[0])
+            Some(a.add_lanes(&b))
         } else {
             merge(std::hint::black_box(a), std::hint::black_box(b))
         }
     }
 
-    /// `self + d · ∂node`.
+    /// `self + d · f · ∂node` (`node` may be unused; a zero `f` adds
+    /// nothing, as in [`Lin::scale`]).
     #[inline(always)]
-    fn plus_one(mut self, node: u32, d: f64) -> Option<Lin> {
-        if node == UNUSED {
+    fn plus_one(mut self, node: u32, d: f64, f: f64) -> Option<Lin> {
+        if node == UNUSED || f == 0.0 {
             return Some(self);
         }
-        let mut hit = false;
-        for k in 0..WIDTH {
-            let same = self.idx[k] == node;
-            self.d[k] += if same { d } else { 0.0 };
-            hit |= same;
-        }
-        if hit {
+        let d = d * f;
+        if self.add_at(node, d) {
             return Some(self);
         }
         if self.idx[WIDTH - 1] != UNUSED {
@@ -110,6 +105,53 @@ impl Lin {
             placed |= free;
         }
         Some(self)
+    }
+
+    /// Adds `d` to the lane of `node`; whether there is one. Masks the
+    /// bits of `d` (no branch per lane, and no inf · 0 in other lanes).
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline(always)]
+    fn add_at(&mut self, node: u32, d: f64) -> bool {
+        let mut hit = 0u64;
+        for k in 0..WIDTH {
+            let mask = 0u64.wrapping_sub((self.idx[k] == node) as u64);
+            self.d[k] += f64::from_bits(d.to_bits() & mask);
+            hit |= mask;
+        }
+        hit != 0
+    }
+
+    /// Adds `d` to the lane of `node`; whether there is one (SSE2: one
+    /// compare of the four indices, two masked adds; no inf · 0 in other
+    /// lanes).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn add_at(&mut self, node: u32, d: f64) -> bool {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64; the loads and stores are
+        // unaligned ones within `idx` (16 bytes) and `d` (2 × 16 bytes).
+        unsafe {
+            let idx = _mm_loadu_si128(self.idx.as_ptr().cast());
+            let same = _mm_cmpeq_epi32(idx, _mm_set1_epi32(node as i32));
+            // Widen lanes 0, 1 and 2, 3 of the 32-bit mask to 64 bits.
+            let lo = _mm_castsi128_pd(_mm_shuffle_epi32::<0b01_01_00_00>(same));
+            let hi = _mm_castsi128_pd(_mm_shuffle_epi32::<0b11_11_10_10>(same));
+            let dd = _mm_set1_pd(d);
+            let p = self.d.as_mut_ptr();
+            _mm_storeu_pd(p, _mm_add_pd(_mm_loadu_pd(p), _mm_and_pd(lo, dd)));
+            let p2 = p.add(2);
+            _mm_storeu_pd(p2, _mm_add_pd(_mm_loadu_pd(p2), _mm_and_pd(hi, dd)));
+            _mm_movemask_epi8(same) != 0
+        }
+    }
+
+    /// Lane-by-lane sum of the partials (same nodes in the same lanes).
+    #[inline(always)]
+    fn add_lanes(mut self, b: &Lin) -> Lin {
+        for k in 0..WIDTH {
+            self.d[k] += b.d[k];
+        }
+        self
     }
 
     /// [`Lin::combine`] with room for every node of both: (nodes,

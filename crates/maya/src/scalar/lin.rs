@@ -112,6 +112,13 @@ impl Lin {
     #[cfg(not(target_arch = "x86_64"))]
     #[inline(always)]
     fn add_at(&mut self, node: u32, d: f64) -> bool {
+        self.add_at_portable(node, d)
+    }
+
+    /// [`Lin::add_at`] without SIMD.
+    #[cfg(any(test, not(target_arch = "x86_64")))]
+    #[inline(always)]
+    fn add_at_portable(&mut self, node: u32, d: f64) -> bool {
         let mut hit = 0u64;
         for k in 0..WIDTH {
             let mask = 0u64.wrapping_sub((self.idx[k] == node) as u64);
@@ -198,4 +205,28 @@ fn merge(mut a: Lin, b: Lin) -> Option<Lin> {
         }
     }
     Some(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Lin, UNUSED};
+
+    #[test]
+    fn adding_at_a_node_s_lane_with_and_without_simd_agree() {
+        let mut l = Lin::ZERO;
+        l.idx[..3].copy_from_slice(&[7, 2, 9]);
+        l.d[..3].copy_from_slice(&[0.5, f64::INFINITY, -1.25]);
+        for (node, d) in [(2, 3.0), (9, -0.5), (7, 1e-300), (4, 2.0), (UNUSED - 1, 1.0)] {
+            let (mut simd, mut plain) = (l, l);
+            let hit = simd.add_at(node, d);
+            assert_eq!(hit, plain.add_at_portable(node, d));
+            assert_eq!(hit, l.idx.contains(&node), "node {node}");
+            for k in 0..3 {
+                let want = l.d[k] + if l.idx[k] == node { d } else { 0.0 };
+                // The infinite lane stays infinite (no inf · 0 = NaN).
+                assert_eq!(simd.d[k], want, "node {node}, lane {k}");
+                assert_eq!(plain.d[k], want, "node {node}, lane {k}");
+            }
+        }
+    }
 }

@@ -216,7 +216,13 @@ mod tests {
         let mut l = Lin::ZERO;
         l.idx[..3].copy_from_slice(&[7, 2, 9]);
         l.d[..3].copy_from_slice(&[0.5, f64::INFINITY, -1.25]);
-        for (node, d) in [(2, 3.0), (9, -0.5), (7, 1e-300), (4, 2.0), (UNUSED - 1, 1.0)] {
+        for (node, d) in [
+            (2, 3.0),
+            (9, -0.5),
+            (7, 1e-300),
+            (4, 2.0),
+            (UNUSED - 1, 1.0),
+        ] {
             let (mut simd, mut plain) = (l, l);
             let hit = simd.add_at(node, d);
             assert_eq!(hit, plain.add_at_portable(node, d));

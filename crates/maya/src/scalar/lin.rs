@@ -77,6 +77,9 @@ impl Lin {
             // same lanes.
             Some(a.add_lanes(&b))
         } else {
+            // Copies for the out-of-line general case, so that `a` and `b`
+            // themselves never have their address taken and stay in
+            // registers on the fast paths.
             merge(std::hint::black_box(a), std::hint::black_box(b))
         }
     }

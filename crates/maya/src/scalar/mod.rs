@@ -1,8 +1,12 @@
-//! Scalar reverse-mode autodiff: a Wengert tape of at-most-binary nodes.
+//! Scalar reverse-mode autodiff: a tape of nodes holding their partials,
+//! with each statement's partials combined in the handle before it is
+//! recorded (see `lin`).
 
+mod lin;
 mod math;
 mod ops;
 mod real;
+mod sweep;
 mod tape;
 
 pub(crate) use real::Real;

@@ -1,36 +1,58 @@
 //! Arithmetic operators on [`Var`], with `f64` on either side.
 
 use super::tape::Var;
-use crate::error::OrPanic;
 use crate::error::Result;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
+/// Each op's value and partials (∂/∂a, ∂/∂b) side by side.
 impl<'t> Var<'t> {
+    #[inline(always)]
+    fn add_rule(self, b: Var<'t>) -> (f64, f64, f64) {
+        (self.val + b.val, 1.0, 1.0)
+    }
+    #[inline(always)]
+    fn sub_rule(self, b: Var<'t>) -> (f64, f64, f64) {
+        (self.val - b.val, 1.0, -1.0)
+    }
+    #[inline(always)]
+    fn mul_rule(self, b: Var<'t>) -> (f64, f64, f64) {
+        (self.val * b.val, b.val, self.val)
+    }
+    /// a / b: ∂/∂a = 1/b, ∂/∂b = −a/b².
+    #[inline(always)]
+    fn div_rule(self, b: Var<'t>) -> (f64, f64, f64) {
+        let inv = 1.0 / b.val;
+        (self.val * inv, inv, -self.val * inv * inv)
+    }
+
     /// a + b, returning an error for handles from different tapes.
     #[inline]
     pub fn try_add(self, b: Var<'t>) -> Result<Var<'t>> {
-        self.try_binary(b, "add", self.val + b.val, 1.0, 1.0)
+        let (v, da, db) = self.add_rule(b);
+        self.try_binary(b, "add", v, da, db)
     }
     /// a − b.
     #[inline]
     pub fn try_sub(self, b: Var<'t>) -> Result<Var<'t>> {
-        self.try_binary(b, "sub", self.val - b.val, 1.0, -1.0)
+        let (v, da, db) = self.sub_rule(b);
+        self.try_binary(b, "sub", v, da, db)
     }
     /// a · b.
     #[inline]
     pub fn try_mul(self, b: Var<'t>) -> Result<Var<'t>> {
-        self.try_binary(b, "mul", self.val * b.val, b.val, self.val)
+        let (v, da, db) = self.mul_rule(b);
+        self.try_binary(b, "mul", v, da, db)
     }
-    /// a / b: ∂/∂a = 1/b, ∂/∂b = −a/b².
+    /// a / b.
     #[inline]
     pub fn try_div(self, b: Var<'t>) -> Result<Var<'t>> {
-        let inv = 1.0 / b.val;
-        self.try_binary(b, "div", self.val * inv, inv, -self.val * inv * inv)
+        let (v, da, db) = self.div_rule(b);
+        self.try_binary(b, "div", v, da, db)
     }
 }
 
 macro_rules! var_binop {
-    ($tr:ident, $method:ident, $try:ident,
+    ($tr:ident, $method:ident, $rule:ident,
      var_f64: |$a1:ident, $c1:ident| $v1:expr, $d1:expr;
      f64_var: |$c2:ident, $b2:ident| $v2:expr, $d2:expr) => {
         impl<'t> $tr<Var<'t>> for Var<'t> {
@@ -38,7 +60,8 @@ macro_rules! var_binop {
             #[inline]
             #[track_caller]
             fn $method(self, rhs: Var<'t>) -> Var<'t> {
-                self.$try(rhs).or_panic()
+                let (v, da, db) = self.$rule(rhs);
+                self.binary(rhs, stringify!($method), v, da, db)
             }
         }
         impl<'t> $tr<f64> for Var<'t> {
@@ -60,10 +83,10 @@ macro_rules! var_binop {
     };
 }
 
-var_binop!(Add, add, try_add, var_f64: |a, c| a + c, 1.0; f64_var: |c, b| c + b, 1.0);
-var_binop!(Sub, sub, try_sub, var_f64: |a, c| a - c, 1.0; f64_var: |c, b| c - b, -1.0);
-var_binop!(Mul, mul, try_mul, var_f64: |a, c| a * c, c; f64_var: |c, b| c * b, c);
-var_binop!(Div, div, try_div, var_f64: |a, c| a / c, 1.0 / c; f64_var: |c, b| c / b, -c / (b * b));
+var_binop!(Add, add, add_rule, var_f64: |a, c| a + c, 1.0; f64_var: |c, b| c + b, 1.0);
+var_binop!(Sub, sub, sub_rule, var_f64: |a, c| a - c, 1.0; f64_var: |c, b| c - b, -1.0);
+var_binop!(Mul, mul, mul_rule, var_f64: |a, c| a * c, c; f64_var: |c, b| c * b, c);
+var_binop!(Div, div, div_rule, var_f64: |a, c| a / c, 1.0 / c; f64_var: |c, b| c / b, -c / (b * b));
 
 impl<'t> Neg for Var<'t> {
     type Output = Var<'t>;

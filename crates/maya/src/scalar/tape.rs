@@ -1,26 +1,37 @@
-//! `Tape` and `Var`: recording and the reverse sweep.
+//! `Tape` and `Var`: recording and gradients.
 //!
-//! Every node stores its (at most two) parents and the local partials
-//! computed when it was recorded, so the reverse sweep is a run of
-//! multiply-adds over a flat array. Node 0 is a sink: the unused parent slot
-//! of a unary node (and both slots of a leaf) point at it with partial 0, so
-//! the sweep needs no branch.
+//! A node stores its parents and the partials of its value with respect to
+//! them, computed when it was recorded, so the reverse sweep is a run of
+//! multiply-adds over flat arrays (see `sweep`). A [`Var`] carries the
+//! partials of its value with respect to the nodes it reads (a [`Lin`]):
+//! ops combine them in the handle, and a value is recorded only when it
+//! reads more than `WIDTH` (4) nodes, on [`Var::record`], or on every op in
+//! per-op mode ([`Tape::set_fusion`]`(false)` or checked mode). Node 0 is
+//! an empty sink, so a tape's first input is node 1.
 
+use super::lin::Lin;
+use super::sweep::{sweep, sweep_checked};
 use crate::error::OrPanic;
 use crate::error::{Error, Pass, Result};
 use std::cell::{Cell, RefCell};
 use std::ops::Index;
 
-#[derive(Clone, Copy)]
-pub(super) struct Node {
-    parents: [u32; 2],
-    partials: [f64; 2],
+/// The recorded nodes, struct-of-arrays: node i's parents and partials are
+/// `parents[ends[i]..ends[i + 1]]` and `partials[..]` likewise.
+pub(super) struct Nodes {
+    pub(super) ends: Vec<u32>,
+    pub(super) parents: Vec<u32>,
+    pub(super) partials: Vec<f64>,
 }
 
-const SINK: Node = Node {
-    parents: [0, 0],
-    partials: [0.0, 0.0],
-};
+impl Nodes {
+    fn len(&self) -> usize {
+        self.ends.len() - 1
+    }
+}
+
+/// `Var::node` of a value with no node of its own.
+const NO_NODE: u32 = u32::MAX;
 
 /// A scalar tape. Values recorded on it are [`Var`]s.
 ///
@@ -34,8 +45,12 @@ const SINK: Node = Node {
 /// assert!((g[x.idx()] - exact).abs() < 1e-12);
 /// ```
 pub struct Tape {
-    nodes: RefCell<Vec<Node>>,
+    nodes: RefCell<Nodes>,
     checked: Cell<bool>,
+    /// Whether ops combine partials in the handle (see [`Tape::set_fusion`]).
+    fused: Cell<bool>,
+    /// `checked || !fused`: every op records a node.
+    per_op: Cell<bool>,
     /// Op names, kept only in checked mode.
     names: RefCell<Vec<&'static str>>,
     first_bad: RefCell<Option<Error>>,
@@ -43,17 +58,29 @@ pub struct Tape {
     id: u64,
 }
 
-/// A scalar recorded on a [`Tape`]: a `Copy` handle holding its value.
+/// A scalar on a [`Tape`]: a `Copy` handle holding its value and its
+/// partials with respect to the tape nodes it reads.
+///
+/// Inputs ([`Tape::var`]) are nodes; the result of an op is one when the
+/// tape records it (see [`Var::record`]).
 #[derive(Clone, Copy)]
 pub struct Var<'t> {
     pub(super) tape: &'t Tape,
-    pub(super) idx: u32,
     pub(super) val: f64,
+    /// This value's own node, or `NO_NODE`.
+    node: u32,
+    /// ∂val/∂node for the nodes it reads (itself, if it is a node).
+    pub(super) lin: Lin,
 }
 
 impl std::fmt::Debug for Var<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Var {{ idx: {}, value: {} }}", self.idx, self.val)
+        if self.node == NO_NODE {
+            let reads: Vec<_> = self.lin.entries().collect();
+            write!(f, "Var {{ value: {}, reads: {reads:?} }}", self.val)
+        } else {
+            write!(f, "Var {{ idx: {}, value: {} }}", self.node, self.val)
+        }
     }
 }
 
@@ -69,15 +96,22 @@ impl Tape {
         Self::with_capacity(0)
     }
 
-    /// An empty tape with room for `nodes` nodes before it reallocates.
+    /// An empty tape with room for `nodes` nodes of up to two parents
+    /// before it reallocates.
     pub fn with_capacity(nodes: usize) -> Tape {
-        let mut v = Vec::with_capacity(nodes + 1);
-        v.push(SINK);
+        let mut ends = Vec::with_capacity(nodes + 2);
+        ends.extend([0, 0]);
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Tape {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            nodes: RefCell::new(v),
+            nodes: RefCell::new(Nodes {
+                ends,
+                parents: Vec::with_capacity(2 * nodes),
+                partials: Vec::with_capacity(2 * nodes),
+            }),
             checked: Cell::new(false),
+            fused: Cell::new(true),
+            per_op: Cell::new(false),
             names: RefCell::new(Vec::new()),
             first_bad: RefCell::new(None),
         }
@@ -87,7 +121,9 @@ impl Tape {
     /// without reallocating. Needs `&mut`, so no handle can outlive it.
     pub fn clear(&mut self) {
         let nodes = self.nodes.get_mut();
-        nodes.truncate(1);
+        nodes.ends.truncate(2);
+        nodes.parents.clear();
+        nodes.partials.clear();
         // Keep the sink's name (if names are kept) so names[i] stays the
         // name of node i.
         self.names.get_mut().truncate(1);
@@ -107,9 +143,12 @@ impl Tape {
     /// Turns checked mode on or off. In checked mode the tape records op
     /// names and reports the first op whose value (forward) or gradient
     /// contribution (backward) is non-finite: see [`Tape::first_non_finite`]
-    /// and [`Tape::try_grad`]. Cost when on: one finiteness test per node.
+    /// and [`Tape::try_grad`]. Every op then records a node (as with
+    /// [`Tape::set_fusion`]`(false)`), so the report names the op. Cost when
+    /// on: one node and one finiteness test per op.
     pub fn set_checked(&self, on: bool) {
         self.checked.set(on);
+        self.per_op.set(on || !self.fused.get());
         if on {
             let mut names = self.names.borrow_mut();
             let n = self.len();
@@ -122,33 +161,105 @@ impl Tape {
         self.checked.get()
     }
 
+    /// Turns fusion on (the default) or off. Fused, an op's partials are
+    /// combined in the [`Var`] it returns and a node is recorded only for a
+    /// value that reads more than four nodes (or on [`Var::record`]): a
+    /// statement such as `x.sin() * a + x * b + 0.01` takes at most one
+    /// node. Unfused, every op records a node, so every `Var` has an
+    /// [`idx`](Var::idx). Gradients are the same either way (up to
+    /// rounding).
+    ///
+    /// ```
+    /// use maya::Tape;
+    /// let t = Tape::new();
+    /// let x = t.var(2.0);
+    /// let fused = x * x + x; // no node: reads only x
+    /// assert_eq!(t.len(), 2); // the sink and x
+    /// t.set_fusion(false);
+    /// let y = x * x + x; // two nodes: x·x, then + x
+    /// assert_eq!(t.len(), 4);
+    /// assert_eq!(t.grad(fused)[x.idx()], t.grad(y)[x.idx()]);
+    /// ```
+    pub fn set_fusion(&self, on: bool) {
+        self.fused.set(on);
+        self.per_op.set(self.checked.get() || !on);
+    }
+
+    /// Whether fusion is on (see [`Tape::set_fusion`]).
+    pub fn is_fused(&self) -> bool {
+        self.fused.get()
+    }
+
     /// The first op whose value turned non-finite while in checked mode.
     pub fn first_non_finite(&self) -> Option<Error> {
         self.first_bad.borrow().clone()
     }
 
     /// A new input (leaf) variable.
+    #[inline]
     pub fn var(&self, value: f64) -> Var<'_> {
-        self.push("var", 0, value, SINK)
+        self.push("var", value, &[], &[])
     }
 
+    /// Records a node with these parents and partials.
     #[inline(always)]
-    pub(super) fn push(&self, name: &'static str, arity: usize, val: f64, node: Node) -> Var<'_> {
+    fn push(&self, name: &'static str, val: f64, parents: &[u32], partials: &[f64]) -> Var<'_> {
+        let node = self.push_node(name, val, parents, partials);
+        Var::at_node(self, val, node)
+    }
+
+    /// [`Tape::push`], returning the new node's index.
+    #[inline(always)]
+    fn push_node(&self, name: &'static str, val: f64, parents: &[u32], partials: &[f64]) -> u32 {
         let idx = {
             let mut nodes = self.nodes.borrow_mut();
-            nodes.push(node);
+            nodes.parents.extend_from_slice(parents);
+            nodes.partials.extend_from_slice(partials);
+            let end = nodes.parents.len() as u32;
+            nodes.ends.push(end);
             nodes.len() - 1
         };
         if self.checked.get() {
             self.names.borrow_mut().push(name);
             if !val.is_finite() {
-                self.report(name, idx, arity, Pass::Forward);
+                self.report(name, idx, parents.len(), Pass::Forward);
             }
+        }
+        idx as u32
+    }
+
+    /// Records a node reading the nodes of `lin`.
+    #[cold]
+    #[inline(never)]
+    fn push_lin(&self, name: &'static str, val: f64, lin: Lin) -> u32 {
+        let (idx, d): (Vec<u32>, Vec<f64>) = lin.entries().unzip();
+        self.push_node(name, val, &idx, &d)
+    }
+
+    /// Records a node reading the nodes of `a · fa + b · fb`, which are
+    /// more than `WIDTH`.
+    #[cold]
+    #[inline(never)]
+    fn push_wide(&self, name: &'static str, val: f64, a: Lin, fa: f64, b: Lin, fb: f64) -> u32 {
+        let (idx, d) = a.combine_wide(fa, b, fb);
+        self.push_node(name, val, &idx, &d)
+    }
+
+    /// The result of an op reading at most `WIDTH` nodes: kept in the
+    /// handle, or recorded in per-op mode.
+    #[inline(always)]
+    pub(super) fn finish(&self, name: &'static str, val: f64, lin: Lin) -> Var<'_> {
+        if self.per_op.get() {
+            // A copy, so `lin`'s own storage never escapes (and can stay in
+            // registers) on the fused path.
+            let node = self.push_lin(name, val, std::hint::black_box(lin));
+            return Var::at_node(self, val, node);
         }
         Var {
             tape: self,
-            idx: idx as u32,
             val,
+            node: NO_NODE,
+            lin,
         }
     }
 
@@ -163,10 +274,6 @@ impl Tape {
                 pass,
             });
         }
-    }
-
-    pub(super) fn node(parents: [u32; 2], partials: [f64; 2]) -> Node {
-        Node { parents, partials }
     }
 
     /// Gradients of `y` with respect to every node, indexable by
@@ -203,79 +310,30 @@ impl Tape {
         let adj = &mut out.adj;
         adj.clear();
         adj.resize(nodes.len(), 0.0);
-        let top = y.idx as usize;
-        adj[top] = 1.0;
+        // Seed with y's partials (1 at y's own node, if it has one); the
+        // sweep starts at the last node y reads.
+        let mut top = 0;
+        for (node, d) in y.lin.entries() {
+            adj[node as usize] = d;
+            top = top.max(node as usize);
+        }
         if self.checked.get() {
             if let Some(e) = self.first_non_finite() {
                 return Err(e);
             }
-            return self.sweep_checked(&nodes[..=top], adj);
+            return sweep_checked(&nodes, &self.names.borrow(), &mut adj[..=top]);
         }
-        sweep(&nodes[..=top], &mut adj[..=top]);
+        sweep(&nodes, &mut adj[..=top]);
         Ok(())
     }
-
-    fn sweep_checked(&self, nodes: &[Node], adj: &mut [f64]) -> Result<()> {
-        let names = self.names.borrow();
-        for i in (1..nodes.len()).rev() {
-            let n = nodes[i];
-            let g = adj[i];
-            if g == 0.0 {
-                continue;
-            }
-            for k in 0..2 {
-                let p = n.parents[k] as usize;
-                let contribution = n.partials[k] * g;
-                adj[p] += contribution;
-                if p != 0 && !contribution.is_finite() {
-                    // This sweep's error only: `first_bad` holds forward
-                    // reports, and a later loss may not pass through node i.
-                    let arity = n.parents.iter().filter(|&&q| q != 0).count();
-                    return Err(Error::NonFiniteOp {
-                        op: names[i],
-                        node: i,
-                        input_shapes: vec![vec![]; arity],
-                        pass: Pass::Backward,
-                    });
-                }
-            }
-        }
-        adj[0] = 0.0;
-        Ok(())
-    }
-}
-
-/// The reverse sweep: adj[parent] += partial · adj[node], from the last node
-/// down to node 1.
-#[inline(never)]
-fn sweep(nodes: &[Node], adj: &mut [f64]) {
-    assert_eq!(nodes.len(), adj.len());
-    for i in (1..nodes.len()).rev() {
-        let n = nodes[i];
-        let g = adj[i];
-        // A node the output does not reach adds nothing; skipping it also
-        // keeps an infinite partial (√ at 0) from adding inf · 0 = NaN.
-        if g == 0.0 {
-            continue;
-        }
-        let [p0, p1] = n.parents;
-        debug_assert!((p0 as usize) < i && (p1 as usize) < i);
-        // SAFETY: a node's parents were recorded before it on the same tape
-        // (`push` takes them from live handles of this tape, checked by
-        // `try_binary`), so p0, p1 < i < adj.len().
-        unsafe {
-            *adj.get_unchecked_mut(p0 as usize) += n.partials[0] * g;
-            *adj.get_unchecked_mut(p1 as usize) += n.partials[1] * g;
-        }
-    }
-    adj[0] = 0.0;
 }
 
 /// The gradient of one output with respect to every node of a [`Tape`].
 #[derive(Clone, Debug, Default)]
 ///
 /// The table knows its tape: [`Gradients::wrt`] with a handle of another
-/// tape is an error, not another value's gradient.
+/// tape, or with a value that has no node of its own, is an error, not
+/// another value's gradient.
 pub struct Gradients {
     adj: Vec<f64>,
     /// The tape that computed it (0: none yet).
@@ -312,7 +370,7 @@ impl Gradients {
                 op: "Gradients::wrt",
             });
         }
-        Ok(self.adj[v.idx as usize])
+        Ok(self.adj[v.try_idx()?])
     }
 
     /// All gradients, indexed by node.
@@ -330,9 +388,61 @@ impl Index<usize> for Gradients {
 }
 
 impl<'t> Var<'t> {
+    /// The handle of node `node`, whose value is `val`.
+    #[inline(always)]
+    fn at_node(tape: &'t Tape, val: f64, node: u32) -> Var<'t> {
+        Var {
+            tape,
+            val,
+            node,
+            lin: Lin::of_node(node),
+        }
+    }
+
     /// Index of this variable's node: the index of its gradient.
+    ///
+    /// Panics for a value with no node of its own; see [`Var::try_idx`].
+    #[track_caller]
     pub fn idx(&self) -> usize {
-        self.idx as usize
+        self.try_idx().or_panic()
+    }
+
+    /// [`Var::idx`], returning [`Error::Unsupported`] for a value with no
+    /// node of its own: an input always has one, and an op's result has one
+    /// once recorded ([`Var::record`], or per-op mode).
+    ///
+    /// ```
+    /// use maya::Tape;
+    /// let t = Tape::new();
+    /// let x = t.var(2.0);
+    /// let y = x.sin();
+    /// assert!(y.try_idx().is_err()); // combined into the handle, no node
+    /// let y = y.record();
+    /// let f = y * y;
+    /// assert_eq!(t.grad(f)[y.idx()], 2.0 * y.value()); // ∂f/∂y = 2y
+    /// ```
+    pub fn try_idx(&self) -> Result<usize> {
+        if self.node == NO_NODE {
+            return Err(Error::Unsupported {
+                what: "Var::idx",
+                reason: "this value was combined into its handle and has no node of its own; \
+                         call .record() on it before using it (or Tape::set_fusion(false)) \
+                         to take gradients with respect to it",
+            });
+        }
+        Ok(self.node as usize)
+    }
+
+    /// This value as a node of its own (itself if it already is one), so
+    /// gradients with respect to it can be read at [`Var::idx`]. Later ops
+    /// must use the returned handle for their gradients to pass through the
+    /// node.
+    pub fn record(self) -> Var<'t> {
+        if self.node != NO_NODE {
+            return self;
+        }
+        let node = self.tape.push_lin("record", self.val, self.lin);
+        Var::at_node(self.tape, self.val, node)
     }
 
     /// The value.
@@ -345,14 +455,19 @@ impl<'t> Var<'t> {
         self.tape
     }
 
-    /// Records a unary op with value `val` and local partial `d`.
+    /// The result of a unary op with value `val` and local partial `d`.
     #[inline(always)]
     pub(super) fn unary(self, name: &'static str, val: f64, d: f64) -> Var<'t> {
-        self.tape
-            .push(name, 1, val, Tape::node([self.idx, 0], [d, 0.0]))
+        // d = 1 (x ± c) is known at compile time at most call sites.
+        let lin = if d == 1.0 {
+            self.lin
+        } else {
+            self.lin.scale(d)
+        };
+        self.tape.finish(name, val, lin)
     }
 
-    /// Records a binary op, checking both handles share a tape.
+    /// The result of a binary op, checking both handles share a tape.
     #[inline(always)]
     pub(super) fn try_binary(
         self,
@@ -365,8 +480,41 @@ impl<'t> Var<'t> {
         if !std::ptr::eq(self.tape, other.tape) {
             return Err(Error::ForeignHandle { op: name });
         }
-        Ok(self
-            .tape
-            .push(name, 2, val, Tape::node([self.idx, other.idx], [da, db])))
+        Ok(self.binary(other, name, val, da, db))
     }
+
+    /// [`Var::try_binary`], panicking on handles of different tapes (kept
+    /// apart so the result never passes through a `Result`).
+    #[inline(always)]
+    #[track_caller]
+    pub(super) fn binary(
+        self,
+        other: Var<'t>,
+        name: &'static str,
+        val: f64,
+        da: f64,
+        db: f64,
+    ) -> Var<'t> {
+        if !std::ptr::eq(self.tape, other.tape) {
+            foreign_handle(name);
+        }
+        match self.lin.combine(da, other.lin, db) {
+            Some(lin) => self.tape.finish(name, val, lin),
+            None => {
+                let (a, b) = (
+                    std::hint::black_box(self.lin),
+                    std::hint::black_box(other.lin),
+                );
+                let node = self.tape.push_wide(name, val, a, da, b, db);
+                Var::at_node(self.tape, val, node)
+            }
+        }
+    }
+}
+
+/// The panic of an op given handles of different tapes.
+#[cold]
+#[track_caller]
+fn foreign_handle(op: &'static str) -> ! {
+    panic!("{}", Error::ForeignHandle { op })
 }

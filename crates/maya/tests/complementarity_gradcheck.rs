@@ -18,6 +18,7 @@ fn world(shapes: &[Shape]) -> World {
             activation_distance: 2e-2,
             max_iter: 100,
             tol: 1e-14,
+            warm_start: false,
         }));
     w.set_ground(Ground::horizontal(0.0));
     for s in shapes {

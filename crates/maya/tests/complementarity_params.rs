@@ -17,6 +17,7 @@ fn world(shapes: &[Shape]) -> World {
             activation_distance: D_HAT,
             max_iter: 100,
             tol: 1e-14,
+            warm_start: false,
         }));
     w.set_ground(Ground::horizontal(0.0));
     for s in shapes {
@@ -318,5 +319,63 @@ fn a_checkpointed_rollout_gives_the_plain_rollouts_gradients() {
         plain.1[3].iter().any(|g| g.abs() > 1e-6),
         "{:?}",
         plain.1[3]
+    );
+}
+
+/// Warm starts change where each solve starts, not where it ends: a
+/// rollout of a box sliding into a ball agrees with the cold one to the
+/// solver's tolerance, in value and gradient; a checkpointed rollout
+/// refuses them (its replay could not repeat the forward pass).
+#[test]
+fn warm_starts_reach_the_cold_solution_and_checkpointing_refuses_them() {
+    use maya::physics::{rollout, Record};
+    let cold = world(&[Shape::rect(0.2, 0.1), Shape::circle(0.05)]);
+    let mut warm = cold.clone();
+    if let ContactModel::Complementarity(o) = &mut warm.contact_model {
+        o.warm_start = true;
+    }
+    let run = |w: &World, record: Record| {
+        let t = TensorTape::new();
+        let s0 = w.state(
+            &t,
+            &[[0.0, 0.0503, 0.0], [0.3, 0.0503, 0.0]],
+            &[[1.0, 0.0, 0.0], [0.0; 3]],
+        );
+        let p = params(
+            w,
+            &t,
+            t.var(Tensor::ones(&[1])),
+            t.var(w.shape_parameters()),
+        );
+        let traj = rollout(w, (s0.pose, s0.velocity), &p, 80, record)?;
+        let (q, v) = traj.last();
+        let qv = t.concat(&[q, v], 0);
+        let g = t.grad(qv.mul(&qv).sum());
+        let mut out = qv.value().data;
+        out.extend(g[s0.velocity.idx()].data.iter());
+        out.extend(g[p.shapes.unwrap().idx()].data.iter());
+        Ok::<_, Error>(out)
+    };
+    let (a, b) = (
+        run(&cold, Record::Last).unwrap(),
+        run(&warm, Record::Last).unwrap(),
+    );
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs() / x.abs().max(1e-3))
+        .fold(0.0, f64::max);
+    eprintln!("warm vs cold: {worst:.1e} relative");
+    assert!(worst < 1e-9, "warm vs cold: {worst:e}");
+    let e = run(&warm, Record::Checkpointed { segment: Some(10) }).unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::Parameter {
+                name: "warm_start",
+                ..
+            }
+        ),
+        "{e}"
     );
 }

@@ -15,6 +15,7 @@ fn model(kappa: f64) -> ContactModel {
         activation_distance: 0.05,
         max_iter: 100,
         tol: 1e-12,
+        warm_start: false,
     })
 }
 

@@ -15,6 +15,7 @@ fn options(kappa: f64, activation_distance: f64) -> ContactModel {
         activation_distance,
         max_iter: 100,
         tol: 1e-12,
+        warm_start: false,
     })
 }
 

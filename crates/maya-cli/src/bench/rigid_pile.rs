@@ -8,7 +8,8 @@
 //! override the step and the contact settings, and one prints the deepest
 //! penetration over the rollout (stepping it one step at a time, so time
 //! it without): `MAYA_PILE_DT` (s), `MAYA_PILE_STIFFNESS` (N/m, penalty),
-//! `MAYA_PILE_ACTIVATION` (d̂ in m, complementarity), `MAYA_PILE_DEPTH=1`.
+//! `MAYA_PILE_ACTIVATION` (d̂ in m, complementarity), `MAYA_PILE_DEPTH=1`;
+//! `MAYA_PILE_WARM_START=1` warm-starts complementarity's solves.
 
 use super::{Outcome, Workload};
 use maya::contact::{
@@ -60,6 +61,7 @@ pub fn complementarity() -> ContactModel {
     ContactModel::Complementarity(ComplementarityOptions {
         kappa: 1e-6,
         activation_distance: setting("MAYA_PILE_ACTIVATION", 5e-2),
+        warm_start: std::env::var_os("MAYA_PILE_WARM_START").is_some(),
         ..ComplementarityOptions::simulation()
     })
 }

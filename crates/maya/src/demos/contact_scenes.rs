@@ -168,6 +168,7 @@ impl Scene {
                     activation_distance: (3.0 * dt).max(5e-3),
                     max_iter: 100,
                     tol: 1e-12,
+                    warm_start: false,
                 })
             }
         };

@@ -141,6 +141,15 @@ pub(crate) fn rollout_from<'t, M: Model<'t>>(
         )?,
         Record::Last => run_steps(tape, &stepper, (q0, v0), &rest, first_step, steps, None)?,
         Record::Checkpointed { segment } => {
+            if !stepper.replays_exactly() {
+                return Err(Error::Parameter {
+                    name: "warm_start",
+                    value: 1.0,
+                    reason: "a warm-started step depends on the step before, so a checkpointed \
+                             replay would not repeat the forward pass; turn warm starts off \
+                             for checkpointed rollouts",
+                });
+            }
             let seg = segment_len(segment, steps);
             let (mut q, mut v) = (q0, v0);
             let mut start = first_step;

@@ -40,6 +40,13 @@ pub trait Stepper: Send + Sync {
     /// outputs, for a state of shape `state` and inputs `rest` after it
     /// (see `physics/memory.rs`).
     fn saved_bytes(&self, state: &[usize], rest: &[TVar<'_>]) -> u64;
+
+    /// Whether a step depends only on its inputs, so that a checkpointed
+    /// replay repeats the forward pass bit for bit (not so for a solver
+    /// warm-started from the step before).
+    fn replays_exactly(&self) -> bool {
+        true
+    }
 }
 
 /// (environments, nodes per environment, coordinates per node) of a state

@@ -229,6 +229,7 @@ impl World {
                 dt: self.dt,
                 step: 0,
                 shape_offsets: params.shapes.map(|_| Arc::new(self.shape_offsets())),
+                warm: Default::default(),
             };
             let mut rest = vec![
                 params.mass,

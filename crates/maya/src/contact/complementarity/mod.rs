@@ -72,14 +72,15 @@
 //! out; the gradient w.r.t. μ there is 0 (one-sided). Penetrating contacts
 //! (φ < 0) are pushed out within one step.
 //!
-//! Each step's solve starts cold, from the free motion. A warm start from
-//! the previous step's impulses (matched by contact features, added to the
-//! cold start so that no product starts on the boundary) was measured on
-//! the 100-box pile (`maya bench --workload R1c`): 17.6 iterations per step
-//! against 19.6 cold, 10% fewer. It is not used: it makes a step depend on
-//! the one before below the solver's tolerance, so a checkpointed replay
-//! would not reproduce the forward pass bit for bit, and finite
-//! differences of a rollout would see the tolerance as noise.
+//! Each step's solve starts cold, from the free motion, unless
+//! [`ComplementarityOptions::warm_start`] is on: then it starts from the
+//! previous step's impulses (matched by contact features, added to the
+//! cold start so that no product starts on the boundary). Measured on the
+//! 100-box pile (`maya bench --workload R1c`): 17.6 iterations per step
+//! against 19.6 cold, 10% fewer. It is off by default: a step then depends
+//! on the one before below the solver's tolerance, so finite differences
+//! of a rollout see the tolerance as noise, and a checkpointed rollout
+//! (whose replay must repeat the forward pass) refuses it.
 //!
 //! The solver is a Mehrotra predictor–corrector interior point method
 //! solved to the exact central point for the given κ (so the smoothed model

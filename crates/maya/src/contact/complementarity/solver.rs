@@ -48,6 +48,10 @@ enum Mode {
     Endgame,
 }
 
+/// How much of the cold start a warm start keeps (measured on R1c: 17.6
+/// iterations per step at 3, 18.2 at 1; at 0 it jams).
+const WARM_COLD_SHARE: f64 = 3.0;
+
 /// The step cut below which the next iteration recentres.
 const RECENTRE_BELOW: f64 = 0.1;
 
@@ -225,9 +229,26 @@ impl System<'_> {
     /// Solves to the central point, or [`Error::NotConverged`] naming the
     /// step, the iterations, the residual and the contact furthest from
     /// it ([`Error::Solve`] for a singular system or a non-finite iterate).
-    pub(crate) fn solve(&self, max_iter: usize, tol: f64) -> Result<Solution> {
+    ///
+    /// `warm` holds, per contact, the impulses it had at the previous step
+    /// (if any, else empty): they are added to the cold start's, which
+    /// keeps every product off the boundary (a start on the central path of
+    /// the previous step jams).
+    pub(crate) fn solve(
+        &self,
+        max_iter: usize,
+        tol: f64,
+        warm: &[Option<[f64; 4]>],
+    ) -> Result<Solution> {
         let m = self.contacts.len();
         let (mut v, mut z, mut s) = self.start();
+        for (i, previous) in warm.iter().enumerate() {
+            if let Some(previous) = previous {
+                for k in 0..4 {
+                    z[4 * i + k] = previous[k] + WARM_COLD_SHARE * z[4 * i + k];
+                }
+            }
+        }
         if m == 0 {
             return Ok(Solution { v, z, iters: 0 });
         }

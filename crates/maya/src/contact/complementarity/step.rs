@@ -16,12 +16,14 @@ use super::options::ComplementarityOptions;
 use super::problem::{ContactRows, RowGrads, Scene};
 use super::solver::Solution;
 use super::system::System;
+use crate::contact::pairs::Feature;
 use crate::error::{Error, Result};
 use crate::geometry::{HalfPlane, Shape};
 use crate::physics::{check_masses, MassModel, Stepper};
 use crate::tape::{Kernel, TVar, TensorTape};
 use crate::tensor::Tensor;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// The step of a rigid world under complementarity contact.
 #[derive(Clone, Debug)]
@@ -36,7 +38,13 @@ pub(crate) struct ComplementarityStep {
     /// parameters after κ, when the shapes are an input (`None`: the
     /// shapes are constants).
     pub shape_offsets: Option<Arc<Vec<usize>>>,
+    /// The impulses of the last step solved, by contact, for warm starts
+    /// (one per rollout: [`Stepper::prepared`] makes a fresh one).
+    pub warm: Arc<Mutex<WarmStarts>>,
 }
+
+/// The last step's impulses per contact (bodies and features).
+pub(crate) type WarmStarts = HashMap<(u32, u32, Feature), [f64; 4]>;
 
 /// The input holding κ and the shape parameters.
 const CONTACT: usize = 6;
@@ -136,7 +144,7 @@ impl ComplementarityStep {
         let q = &inputs[0].data;
         let contacts = self.scene().contacts(q, self.step)?;
         let sys = self.system(inputs, &contacts);
-        let solution = sys.solve(self.options.max_iter, self.options.tol)?;
+        let solution = self.solve_warm(&sys, &contacts)?;
         // A body that hits something at τ within the step moved with
         // v_free before and v' after: q' = q + h v' + τ (v_free − v').
         let impacts = body_impacts(&sys, inputs[2].data.len());
@@ -154,6 +162,40 @@ impl ComplementarityStep {
 }
 
 impl ComplementarityStep {
+    /// Solves `sys`, from the last step's impulses when warm starts are on
+    /// (retrying cold if that fails), and keeps its impulses for the next.
+    fn solve_warm(&self, sys: &System<'_>, contacts: &[ContactRows]) -> Result<Solution> {
+        let (max_iter, tol) = (self.options.max_iter, self.options.tol);
+        if !self.options.warm_start {
+            return sys.solve(max_iter, tol, &[]);
+        }
+        let key = |c: &ContactRows| (c.contact.a, c.contact.b, c.contact.feature);
+        let warm: Vec<Option<[f64; 4]>> = {
+            let last = self
+                .warm
+                .lock()
+                .expect("the warm-start cache is never poisoned");
+            contacts
+                .iter()
+                .map(|c| last.get(&key(c)).copied())
+                .collect()
+        };
+        let solution = match sys.solve(max_iter, tol, &warm) {
+            Ok(solution) => solution,
+            Err(_) if warm.iter().any(Option::is_some) => sys.solve(max_iter, tol, &[])?,
+            Err(e) => return Err(e),
+        };
+        let mut last = self
+            .warm
+            .lock()
+            .expect("the warm-start cache is never poisoned");
+        last.clear();
+        for (i, c) in contacts.iter().enumerate() {
+            last.insert(key(c), std::array::from_fn(|k| solution.z[4 * i + k]));
+        }
+        Ok(solution)
+    }
+
     /// Adds the gradients through v_free = v + h (g + w/m) (rows of
     /// translation) and v + h w/I (rotation) of a loss with gradient
     /// `g_vfree` w.r.t. v_free.
@@ -371,6 +413,7 @@ impl Stepper for ComplementarityStep {
             });
         }
         let mut step = self.clone();
+        step.warm = Default::default();
         if let Some(offsets) = &self.shape_offsets {
             let params = &contact.data[1..];
             let shapes = self
@@ -404,6 +447,10 @@ impl Stepper for ComplementarityStep {
 
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()> {
         self.solve(inputs, q1, v1).map(|_| ())
+    }
+
+    fn replays_exactly(&self) -> bool {
+        !self.options.warm_start
     }
 
     /// The saved contacts and central point: per body a few contacts of

@@ -426,7 +426,7 @@ mod tests {
         let mut sys = system(&contacts, 0.5);
         sys.step = 7;
         sys.v_free[1] = f64::NAN;
-        let err = sys.solve(50, 1e-10).unwrap_err();
+        let err = sys.solve(50, 1e-10, &[]).unwrap_err();
         let msg = err.to_string();
         assert!(
             matches!(

@@ -65,6 +65,14 @@ impl DeviceTensor {
     pub fn add_assign(&self, other: &DeviceTensor) -> Result<()> {
         add_into(self, other)
     }
+
+    /// A copy in a new buffer (recorded after the dispatches so far): a
+    /// value to accumulate into without touching this one.
+    pub(crate) fn duplicate(&self) -> Result<DeviceTensor> {
+        let out = self.device().zeros(self.shape())?;
+        self.device().record_copy(self, &out);
+        Ok(out)
+    }
 }
 
 /// `out += a[0]` in every entry (`a` holds one value).

@@ -227,6 +227,20 @@ impl Device {
         self.0.submissions.load(Ordering::Relaxed)
     }
 
+    /// Records a copy of `from` into `to` (same length) after the
+    /// dispatches recorded so far, without submitting.
+    pub(crate) fn record_copy(&self, from: &DeviceTensor, to: &DeviceTensor) {
+        let bytes = from.numel() as u64 * 8;
+        if bytes == 0 {
+            return;
+        }
+        let mut batch = self.0.batch.lock().unwrap_or_else(|p| p.into_inner());
+        let encoder = batch
+            .0
+            .get_or_insert_with(|| self.0.device.create_command_encoder(&Default::default()));
+        encoder.copy_buffer_to_buffer(&from.buf.buffer, 0, &to.buf.buffer, 0, bytes);
+    }
+
     pub(crate) fn submit_with(&self, more: impl FnOnce(&mut wgpu::CommandEncoder)) {
         let mut batch = self.0.batch.lock().unwrap_or_else(|p| p.into_inner());
         let mut encoder = batch

@@ -19,6 +19,7 @@ mod kernel;
 pub mod kernels;
 mod launch;
 mod ops;
+mod rollout;
 mod springs;
 mod system;
 mod tensor;

@@ -5,25 +5,12 @@
 //! floor z = 0 in 3D (W2); anything else is an error saying what.
 
 use super::device::Device;
-use super::ops::particle_step;
-use super::springs::{spring_step, DeviceSprings};
+use super::rollout::{Forces, Recipe};
+use super::springs::DeviceSprings;
 use crate::dynamics::{Ground, Integrator, ParticleSystem, Parts};
 use crate::error::{Error, Result};
 use crate::tape::Value;
 use crate::TVar;
-
-/// What acts besides gravity, with its parameters on the device.
-#[derive(Clone)]
-enum Forces<'t> {
-    /// An undamped spring network: stiffness and rest lengths `[S]`.
-    Springs {
-        springs: DeviceSprings,
-        k: TVar<'t>,
-        rest: TVar<'t>,
-    },
-    /// Linear drag and a penalty floor at z = 0 (3D): c and k, `[]`.
-    DragAndFloor { c: TVar<'t>, k: TVar<'t> },
-}
 
 /// A [`ParticleSystem`] on a device (from [`ParticleSystem::on`]): each
 /// step one device kernel recorded on the system's tape, so gradients
@@ -33,9 +20,10 @@ enum Forces<'t> {
 pub struct DeviceParticleSystem<'t> {
     device: Device,
     masses: TVar<'t>,
-    gravity: [f64; 3],
-    dt: f64,
-    forces: Forces<'t>,
+    /// The forces' parameters on the device: spring stiffness and rest
+    /// lengths `[S]`, or drag and floor stiffness `[]`.
+    params: [TVar<'t>; 2],
+    recipe: Recipe,
 }
 
 const ON: &str = "ParticleSystem::on";
@@ -114,7 +102,7 @@ impl<'t> ParticleSystem<'t> {
                 *to = *from;
             }
         }
-        let forces =
+        let (forces, params) =
             match (&parts.springs[..], parts.drag, parts.ground) {
                 ([(net, params)], None, None) => {
                     if params.len() > 2 {
@@ -122,17 +110,13 @@ impl<'t> ParticleSystem<'t> {
                             "damped springs have no device kernel yet; pass damping None",
                         ));
                     }
-                    Forces::Springs {
-                        springs: DeviceSprings::new(device, net)?,
-                        k: onto(&params[0], device)?,
-                        rest: onto(&params[1], device)?,
-                    }
+                    (
+                        Forces::Springs(DeviceSprings::new(device, net)?),
+                        [onto(&params[0], device)?, onto(&params[1], device)?],
+                    )
                 }
                 ([], Some(c), Some((ground, k))) if ground == Ground::floor(3) => {
-                    Forces::DragAndFloor {
-                        c: onto(&c, device)?,
-                        k: onto(&k, device)?,
-                    }
+                    (Forces::DragAndFloor, [onto(&c, device)?, onto(&k, device)?])
                 }
                 _ => return Err(unsupported(
                     "the device runs one undamped spring network, or drag with Ground::floor(3) \
@@ -142,9 +126,12 @@ impl<'t> ParticleSystem<'t> {
         Ok(DeviceParticleSystem {
             device: device.clone(),
             masses: onto(&parts.masses, device)?,
-            gravity,
-            dt: parts.dt,
-            forces,
+            params,
+            recipe: Recipe {
+                forces,
+                dt: parts.dt,
+                gravity,
+            },
         })
     }
 }
@@ -159,35 +146,72 @@ impl<'t> DeviceParticleSystem<'t> {
     /// first); returns (p', v') on the device: one tape node.
     pub fn step(&self, p: &TVar<'t>, v: &TVar<'t>) -> Result<(TVar<'t>, TVar<'t>)> {
         let (p, v) = (onto(p, &self.device)?, onto(v, &self.device)?);
-        let (m, g, dt) = (&self.masses, self.gravity, self.dt);
-        match &self.forces {
-            Forces::Springs { springs, k, rest } => spring_step(springs, &p, &v, m, k, rest, dt, g),
-            Forces::DragAndFloor { c, k } => particle_step(&p, &v, m, c, k, dt, g),
-        }
+        self.recipe.step(&p, &v, &self.masses, &self.params)
     }
 
     /// Runs `steps` steps from `(p0, v0)` and returns the final state on
-    /// the device (`.to_host()` brings it back as a tape op). The final
-    /// state is read back once and checked: a non-finite entry is
-    /// [`Error::NonFinite`] (the device does not stop at the first bad
-    /// step as the host does).
+    /// the device (`.to_host()` brings it back as a tape op). As on the
+    /// host, the state is checked every 32 steps (a sum on the device, one
+    /// value read back) and after the last: the first state with a
+    /// non-finite entry is [`Error::NonFinite`] naming its step.
     pub fn rollout_final(
         &self,
         p0: &TVar<'t>,
         v0: &TVar<'t>,
         steps: usize,
     ) -> Result<(TVar<'t>, TVar<'t>)> {
+        let state = (onto(p0, &self.device)?, onto(v0, &self.device)?);
+        self.recipe.run(state, &self.masses, &self.params, 0, steps)
+    }
+
+    /// [`DeviceParticleSystem::rollout_final`] in checkpointed segments of
+    /// `segment` steps (default ⌈√steps⌉), as
+    /// [`ParticleSystem::rollout_checkpointed`] on the host: the tape keeps
+    /// the segment boundaries (on the device) and the backward sweep
+    /// records each segment's dispatches again. Loss and gradients are the
+    /// plain device rollout's, bit for bit.
+    ///
+    /// ```no_run
+    /// use maya::dynamics::{Ground, ParticleSystem};
+    /// use maya::gpu::Device;
+    /// use maya::{Tensor, TensorTape};
+    /// let device = Device::new()?;
+    /// let t = TensorTape::new();
+    /// let c = t.scalar(0.1);
+    /// let system = ParticleSystem::new(t.constant(Tensor::ones(&[4])), 1e-3)
+    ///     .with_drag(c)
+    ///     .with_ground(Ground::floor(3), t.scalar(1e4))
+    ///     .with_gravity(t.constant(Tensor::from_data(vec![0.0, 0.0, -9.81], vec![3])));
+    /// let (p0, v0) = (t.constant(Tensor::full(&[4, 3], 0.5)), t.var(Tensor::zeros(&[4, 3])));
+    /// // 0.2 s of falling from 0.5 m, above the floor; 15-step segments.
+    /// let (p, _v) = system.on(&device)?.rollout_checkpointed(&p0, &v0, 200, None)?;
+    /// let g = t.grad_wrt(p.to_host().sum(), &[c, v0]);
+    /// assert!(g[0].item() > 0.0); // more drag, a shorter fall
+    /// # Ok::<(), maya::Error>(())
+    /// ```
+    pub fn rollout_checkpointed(
+        &self,
+        p0: &TVar<'t>,
+        v0: &TVar<'t>,
+        steps: usize,
+        segment: Option<usize>,
+    ) -> Result<(TVar<'t>, TVar<'t>)> {
+        let seg = segment
+            .unwrap_or_else(|| (steps as f64).sqrt().ceil() as usize)
+            .max(1);
         let (mut p, mut v) = (onto(p0, &self.device)?, onto(v0, &self.device)?);
-        for _ in 0..steps {
-            (p, v) = self.step(&p, &v)?;
-        }
-        for (x, what) in [(p, "position"), (v, "velocity")] {
-            if let Some(i) = x.value().data.iter().position(|x| !x.is_finite()) {
-                return Err(Error::NonFinite {
-                    what: format!("{what} entry {i} after a device rollout"),
-                    step: steps,
-                });
-            }
+        let tape = p.tape();
+        let mut start = 0;
+        while start < steps {
+            let len = seg.min(steps - start);
+            let recipe = self.recipe.clone();
+            let inputs = [p, v, self.masses, self.params[0], self.params[1]];
+            let out = tape.try_checkpoint(&inputs, move |_inner, x| {
+                let (p, v) = recipe.run((x[0], x[1]), &x[2], &x[3..], start, len)?;
+                Ok(vec![p, v])
+            })?;
+            (p, v) = (out[0], out[1]);
+            start += len;
         }
         Ok((p, v))
     }

@@ -9,74 +9,95 @@
 //! segment. The gradients are those of the plain recording (the segment is
 //! re-run with the same inputs and the same kernels).
 
-use super::kernel::Kernel;
+use super::kernel::RecordedKernel;
 use super::tensor_tape::{TVar, TensorTape};
+use super::value::Value;
 use crate::error::OrPanic;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
-/// The checkpoint kernel: forward runs the segment on an inner tape that
-/// records no gradient nodes and is dropped at once; vjp re-runs it on an
-/// inner tape with the inputs as variables and sweeps `grad_outputs` back.
+/// The checkpoint node. Its inputs and outputs live wherever the segment
+/// puts them (host or device): the forward runs the segment on an inner
+/// tape whose inputs are constants (no gradient nodes) and is dropped at
+/// once; vjp re-runs it on an inner tape with the inputs that need a
+/// gradient as variables (a device segment records its dispatches again)
+/// and sweeps `grad_outputs` back, in their places, on top of the inputs'
+/// running gradients.
 struct Checkpoint<F> {
     segment: F,
 }
 
-impl<F> Kernel for Checkpoint<F>
+impl<F> Checkpoint<F>
 where
     F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + Send + 'static,
 {
-    /// Nothing: the interior is recomputed, which is the point.
-    type Saved = ();
+    /// Runs the segment on `inner` from `inputs` (variables where `needs`
+    /// says so) and returns its outputs, checked to be of `inner`.
+    fn run<'s>(
+        &self,
+        inner: &'s TensorTape,
+        inputs: &[&Value],
+        needs: &[bool],
+    ) -> Result<(Vec<TVar<'s>>, Vec<TVar<'s>>)> {
+        let vars: Vec<TVar> = inputs
+            .iter()
+            .zip(needs)
+            .map(|(x, &n)| inner.leaf((*x).clone(), n))
+            .collect();
+        let outs = (self.segment)(inner, &vars)?;
+        if outs.is_empty() {
+            return Err(Error::Empty { op: "checkpoint" });
+        }
+        if outs.iter().any(|o| !std::ptr::eq(o.tape(), inner)) {
+            return Err(Error::ForeignHandle { op: "checkpoint" });
+        }
+        Ok((vars, outs))
+    }
+}
 
+impl<F> RecordedKernel for Checkpoint<F>
+where
+    F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + Send + 'static,
+{
     fn name(&self) -> &'static str {
         "checkpoint"
     }
 
-    fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
-        let inner = TensorTape::new();
-        let vars: Vec<TVar> = inputs
-            .iter()
-            .map(|x| inner.constant((*x).clone()))
-            .collect();
-        let outs = (self.segment)(&inner, &vars)?;
-        if outs.is_empty() {
-            return Err(Error::Empty { op: "checkpoint" });
-        }
-        if outs.iter().any(|o| !std::ptr::eq(o.tape(), &inner)) {
-            return Err(Error::ForeignHandle { op: "checkpoint" });
-        }
-        Ok((outs.iter().map(TVar::value).collect(), ()))
-    }
-
-    /// Re-runs the segment with the inputs as variables, checks that it
-    /// reproduces the stored outputs bit for bit ([`Error::Replay`]
-    /// otherwise: its gradient would be that of another computation), and
-    /// sweeps `grad_outputs` back through it.
+    /// Re-runs the segment, checks that it reproduces the stored outputs
+    /// bit for bit ([`Error::Replay`] otherwise: its gradient would be that
+    /// of another computation), and sweeps `grad_outputs` back through it.
     fn vjp(
         &self,
-        _saved: &(),
-        inputs: &[&Tensor],
-        outputs: &[&Tensor],
-        grad_outputs: &[&Tensor],
-        grad_inputs: &mut [&mut Tensor],
-        _needs_grad: &[bool],
+        inputs: &[&Value],
+        outputs: &[&Value],
+        grad_outputs: &[&Value],
+        grad_inputs: &mut [&mut Value],
+        needs_grad: &[bool],
     ) -> Result<()> {
         let inner = TensorTape::new();
-        let vars: Vec<TVar> = inputs.iter().map(|x| inner.var((*x).clone())).collect();
-        let outs = (self.segment)(&inner, &vars)?;
+        let (vars, outs) = self.run(&inner, inputs, needs_grad)?;
         for (k, (o, stored)) in outs.iter().zip(outputs).enumerate() {
-            o.with_value(|replayed| check_replay(k, stored, replayed))?;
+            check_replay(k, stored, &o.raw_value())?;
         }
-        let seeds: Vec<(TVar, Tensor)> = outs
+        // The outputs' gradients, copied (the outer sweep still holds
+        // them); then each input's running gradient, moved in, so that the
+        // replay adds to it in the order a plain recording would: the
+        // gradients are the plain recording's to the last bit.
+        let mut seeds: Vec<(TVar, Value)> = outs
             .into_iter()
             .zip(grad_outputs)
-            .map(|(o, g)| (o, (*g).clone()))
-            .collect();
-        let grads = inner.try_grad_seeded(&seeds, &vars)?;
-        for (acc, g) in grad_inputs.iter_mut().zip(grads) {
-            for (a, b) in acc.data.iter_mut().zip(&g.data) {
-                *a += b;
+            .map(|(o, g)| Ok((o, g.duplicate()?)))
+            .collect::<Result<_>>()?;
+        for ((v, acc), &need) in vars.iter().zip(grad_inputs.iter_mut()).zip(needs_grad) {
+            if need {
+                let running = std::mem::replace(&mut **acc, Value::Host(Tensor::zeros(&[])));
+                seeds.push((*v, running));
+            }
+        }
+        let grads = inner.grad_seeded_values(seeds, &vars)?;
+        for ((acc, g), &need) in grad_inputs.iter_mut().zip(grads).zip(needs_grad) {
+            if need {
+                **acc = g.expect("a seeded input has a gradient");
             }
         }
         Ok(())
@@ -84,8 +105,9 @@ where
 }
 
 /// [`Error::Replay`] unless output `k` was recomputed bit for bit (NaNs
-/// compare by bits too).
-fn check_replay(k: usize, stored: &Tensor, replayed: &Tensor) -> Result<()> {
+/// compare by bits too); device values are read back to compare.
+fn check_replay(k: usize, stored: &Value, replayed: &Value) -> Result<()> {
+    let (stored, replayed) = (stored.to_host()?, replayed.to_host()?);
     if stored.shape != replayed.shape {
         return Err(Error::Shape {
             op: "checkpoint replay",
@@ -121,7 +143,9 @@ impl TensorTape {
     /// must be deterministic (the backward sweep checks that the replay
     /// reproduces the outputs and returns [`Error::Replay`] if not) and
     /// capture no values of this tape (pass them as inputs): the `'static`
-    /// bound enforces the second.
+    /// bound enforces the second. Inputs and outputs may live on a device
+    /// (with the `gpu` feature): the replay records the segment's
+    /// dispatches again and its gradients stay on the device.
     ///
     /// ```
     /// use maya::{Tensor, TensorTape};
@@ -154,7 +178,19 @@ impl TensorTape {
     where
         F: for<'s> Fn(&'s TensorTape, &[TVar<'s>]) -> Result<Vec<TVar<'s>>> + Send + 'static,
     {
-        self.try_apply(Checkpoint { segment }, inputs)
+        if inputs.iter().any(|v| !std::ptr::eq(v.tape(), self)) {
+            return Err(Error::ForeignHandle { op: "checkpoint" });
+        }
+        let values: Vec<Value> = inputs.iter().map(TVar::raw_value).collect();
+        let refs: Vec<&Value> = values.iter().collect();
+        let node = Checkpoint { segment };
+        let outputs = {
+            let inner = TensorTape::new();
+            let (_, outs) = node.run(&inner, &refs, &vec![false; refs.len()])?;
+            outs.iter().map(TVar::raw_value).collect()
+        };
+        let ids = inputs.iter().map(TVar::idx).collect();
+        Ok(self.push_node(Box::new(node), "checkpoint", ids, outputs))
     }
 }
 

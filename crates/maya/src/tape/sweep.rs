@@ -82,7 +82,8 @@ impl TensorTape {
         if let Some(e) = &inner.first_bad {
             return Err(e.clone());
         }
-        let grads = sweep(self, &inner, &[(loss.idx, seed)], None)?;
+        let seed = inner.values[loss.idx].alike(seed)?;
+        let grads = sweep(self, &inner, vec![(loss.idx, seed)], None)?;
         let grads = grads
             .into_iter()
             .zip(&inner.values)
@@ -171,8 +172,11 @@ impl TensorTape {
         for v in wrt {
             keep[v.idx] = true;
         }
-        let seeds: Vec<(usize, Tensor)> = seeds.iter().map(|(v, s)| (v.idx, s.clone())).collect();
-        let grads = sweep(self, &inner, &seeds, Some(&keep))?;
+        let seeds: Vec<(usize, Value)> = seeds
+            .iter()
+            .map(|(v, s)| Ok((v.idx, inner.values[v.idx].alike(s.clone())?)))
+            .collect::<Result<_>>()?;
+        let grads = sweep(self, &inner, seeds, Some(&keep))?;
         // The same value may be asked for twice: copy, do not take.
         wrt.iter()
             .map(|v| match &grads[v.idx] {
@@ -180,6 +184,27 @@ impl TensorTape {
                 None => Ok(Tensor::zeros(inner.values[v.idx].shape())),
             })
             .collect()
+    }
+
+    /// [`TensorTape::try_grad_seeded`] with seeds and gradients where their
+    /// values live (a device value's on its device); `None` for a value
+    /// the seeds do not reach. The seeds have their values' shapes.
+    pub(crate) fn grad_seeded_values(
+        &self,
+        seeds: Vec<(TVar<'_>, Value)>,
+        wrt: &[TVar<'_>],
+    ) -> Result<Vec<Option<Value>>> {
+        let inner = self.borrow_inner();
+        if let Some(e) = &inner.first_bad {
+            return Err(e.clone());
+        }
+        let mut keep = vec![false; inner.values.len()];
+        for v in wrt {
+            keep[v.idx] = true;
+        }
+        let seeds = seeds.into_iter().map(|(v, s)| (v.idx, s)).collect();
+        let grads = sweep(self, &inner, seeds, Some(&keep))?;
+        Ok(wrt.iter().map(|v| grads[v.idx].clone()).collect())
     }
 
     /// Checks that `loss` is a one-element value of this tape; returns the
@@ -262,15 +287,14 @@ impl Pool {
 fn sweep(
     tape: &TensorTape,
     inner: &Inner,
-    seeds: &[(usize, Tensor)],
+    seeds: Vec<(usize, Value)>,
     keep: Option<&[bool]>,
 ) -> Result<Vec<Option<Value>>> {
     let mut grads: Vec<Option<Value>> = vec![None; inner.values.len()];
     let mut last = 0;
     for (idx, seed) in seeds {
-        last = last.max(*idx);
-        let seed = inner.values[*idx].alike(seed.clone())?;
-        match &mut grads[*idx] {
+        last = last.max(idx);
+        match &mut grads[idx] {
             Some(g) => g.add_assign(&seed)?,
             slot => *slot = Some(seed),
         }

@@ -136,8 +136,13 @@ impl TensorTape {
     }
 
     fn push_leaf(&self, value: Tensor, requires_grad: bool) -> TVar<'_> {
+        self.leaf(Value::Host(value), requires_grad)
+    }
+
+    /// A new input or constant that lives wherever `value` does.
+    pub(crate) fn leaf(&self, value: Value, requires_grad: bool) -> TVar<'_> {
         let mut inner = self.inner.borrow_mut();
-        inner.values.push(Value::Host(value));
+        inner.values.push(value);
         inner.requires_grad.push(requires_grad);
         TVar {
             tape: self,
@@ -258,6 +263,11 @@ impl<'t> TVar<'t> {
             #[cfg(feature = "gpu")]
             device => f(&device.to_host().or_panic()),
         }
+    }
+
+    /// The value where it lives (a device value's clone shares its buffer).
+    pub(crate) fn raw_value(&self) -> Value {
+        self.tape.inner.borrow().values[self.idx].clone()
     }
 
     /// Where the value lives: "the host", or its device's name.

@@ -99,6 +99,16 @@ impl Value {
         }
     }
 
+    /// A copy that shares no buffer with this value (a device value's
+    /// clone shares its buffer).
+    pub fn duplicate(&self) -> Result<Value> {
+        match self {
+            Value::Host(t) => Ok(Value::Host(t.clone())),
+            #[cfg(feature = "gpu")]
+            Value::Device(d) => Ok(Value::Device(d.duplicate()?)),
+        }
+    }
+
     /// Zeros of this value's shape, on its device.
     #[cfg(feature = "gpu")]
     pub fn zeros_like(&self) -> Result<Value> {

@@ -1,8 +1,21 @@
 //! The reverse sweep over recorded [`Nodes`]: adj[parent] += partial ·
 //! adj[node], from the last node down to node 1.
 
-use super::tape::Nodes;
 use crate::error::{Error, Pass, Result};
+
+/// The recorded nodes, struct-of-arrays: node i's parents and partials are
+/// `parents[ends[i]..ends[i + 1]]` and `partials[..]` likewise.
+pub(super) struct Nodes {
+    pub(super) ends: Vec<u32>,
+    pub(super) parents: Vec<u32>,
+    pub(super) partials: Vec<f64>,
+}
+
+impl Nodes {
+    pub(super) fn len(&self) -> usize {
+        self.ends.len() - 1
+    }
+}
 
 /// The sweep over nodes `0..adj.len()`, whose adjoints are seeded in `adj`.
 #[inline(never)]

@@ -10,25 +10,11 @@
 //! an empty sink, so a tape's first input is node 1.
 
 use super::lin::Lin;
-use super::sweep::{sweep, sweep_checked};
+use super::sweep::{sweep, sweep_checked, Nodes};
 use crate::error::OrPanic;
 use crate::error::{Error, Pass, Result};
 use std::cell::{Cell, RefCell};
 use std::ops::Index;
-
-/// The recorded nodes, struct-of-arrays: node i's parents and partials are
-/// `parents[ends[i]..ends[i + 1]]` and `partials[..]` likewise.
-pub(super) struct Nodes {
-    pub(super) ends: Vec<u32>,
-    pub(super) parents: Vec<u32>,
-    pub(super) partials: Vec<f64>,
-}
-
-impl Nodes {
-    fn len(&self) -> usize {
-        self.ends.len() - 1
-    }
-}
 
 /// `Var::node` of a value with no node of its own.
 const NO_NODE: u32 = u32::MAX;

@@ -105,6 +105,18 @@ impl<K: DeviceKernel> RecordedKernel for Recorded<K> {
     }
 }
 
+/// [`Error::Unsupported`] when input 2 (the masses) needs a gradient,
+/// which no device step computes yet.
+pub(crate) fn refuse_mass_gradient(what: &'static str, needs: &[bool]) -> Result<()> {
+    if needs[2] {
+        return Err(Error::Unsupported {
+            what,
+            reason: "the mass gradient is not on the device yet; pass the masses as a constant",
+        });
+    }
+    Ok(())
+}
+
 /// The device arrays of `values`, or the error naming the first host one.
 pub(crate) fn device_refs<'v>(
     values: &[&'v Value],

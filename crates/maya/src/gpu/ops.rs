@@ -1,10 +1,10 @@
 //! maya's device ops on the tape: add, mul, sum and the particle step,
 //! each a [`DeviceKernel`] whose adjoint records dispatches.
 
-use super::kernel::{apply, DeviceKernel};
+use super::kernel::{apply, refuse_mass_gradient, DeviceKernel};
 use super::kernels;
 use super::tensor::DeviceTensor;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::TVar;
 
 struct Add;
@@ -125,6 +125,23 @@ pub fn sum<'t>(a: &TVar<'t>) -> Result<TVar<'t>> {
     Ok(apply(Sum, &[*a])?[0])
 }
 
+/// Adds the per-particle partials of the drag c (`partials[..n]`) and the
+/// floor stiffness k (`partials[n..2n]`), each summed over the particles,
+/// into the gradients of inputs 3 and 4.
+fn add_drag_and_floor(
+    partials: &DeviceTensor,
+    n: usize,
+    gx: &[&DeviceTensor],
+    needs: &[bool],
+) -> Result<()> {
+    for (k, offset) in [(3, 0), (4, n)] {
+        if needs[k] {
+            kernels::add_into(gx[k], &kernels::sum_range(partials, offset, n)?)?;
+        }
+    }
+    Ok(())
+}
+
 /// One step of particles in 3D under gravity, linear drag and a penalty
 /// floor at z = 0, semi-implicit Euler: the device twin of the host step
 /// of a `ParticleSystem` with gravity, drag and `Ground::floor(3)`.
@@ -141,12 +158,7 @@ impl DeviceKernel for ParticleStep {
     }
 
     fn forward(&self, x: &[&DeviceTensor], needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        if needs[2] {
-            return Err(Error::Unsupported {
-                what: "device particle step",
-                reason: "the mass gradient is not on the device yet; pass the masses as a constant",
-            });
-        }
+        refuse_mass_gradient("device particle step", needs)?;
         let (p1, v1) = kernels::particle_step(x, self.dt, self.gravity)?;
         Ok((vec![p1, v1], ()))
     }
@@ -170,12 +182,7 @@ impl DeviceKernel for ParticleStep {
             (gy[0], gy[1]),
             (gx[0], gx[1]),
         )?;
-        for (k, offset) in [(3, 0), (4, n)] {
-            if needs[k] {
-                kernels::add_into(gx[k], &kernels::sum_range(&partials, offset, n)?)?;
-            }
-        }
-        Ok(())
+        add_drag_and_floor(&partials, n, gx, needs)
     }
 }
 
@@ -238,12 +245,7 @@ impl DeviceKernel for ParticleSteps {
         x: &[&DeviceTensor],
         needs: &[bool],
     ) -> Result<(Vec<DeviceTensor>, DeviceTensor)> {
-        if needs[2] {
-            return Err(Error::Unsupported {
-                what: "device fused particle steps",
-                reason: "the mass gradient is not on the device yet; pass the masses as a constant",
-            });
-        }
+        refuse_mass_gradient("device fused particle steps", needs)?;
         let (p1, v1, trajectory) = kernels::particle_steps(x, self.dt, self.gravity, self.steps)?;
         Ok((vec![p1, v1], trajectory))
     }
@@ -268,12 +270,7 @@ impl DeviceKernel for ParticleSteps {
             (gy[0], gy[1]),
             (gx[0], gx[1]),
         )?;
-        for (k, offset) in [(3, 0), (4, n)] {
-            if needs[k] {
-                kernels::add_into(gx[k], &kernels::sum_range(&partials, offset, n)?)?;
-            }
-        }
-        Ok(())
+        add_drag_and_floor(&partials, n, gx, needs)
     }
 }
 

@@ -10,7 +10,7 @@
 //! the same bits on every run, and the host's sums term by term.
 
 use super::device::Device;
-use super::kernel::{apply, DeviceKernel};
+use super::kernel::{apply, refuse_mass_gradient, DeviceKernel};
 use super::launch::WgslKernel;
 use super::tensor::DeviceTensor;
 use crate::dynamics::SpringNetwork;
@@ -233,12 +233,7 @@ impl DeviceKernel for SpringStep {
     }
 
     fn forward(&self, x: &[&DeviceTensor], needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        if needs[2] {
-            return Err(Error::Unsupported {
-                what: "device spring step",
-                reason: "the mass gradient is not on the device yet; pass the masses as a constant",
-            });
-        }
+        refuse_mass_gradient("device spring step", needs)?;
         let (p1, v1) = step_forward(&self.springs, x, self.dt, self.gravity)?;
         Ok((vec![p1, v1], ()))
     }

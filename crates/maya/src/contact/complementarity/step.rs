@@ -398,20 +398,13 @@ impl Stepper for ComplementarityStep {
         MassModel::Rigid
     }
 
-    /// Checks the masses and κ, and builds the shapes from the contact
+    /// Checks the masses, and builds the shapes from the contact
     /// parameters when they are an input (once per rollout).
     fn prepared(&self, rest: &[TVar<'_>]) -> Result<Arc<dyn Stepper>> {
         rest[0].with_value(|m| check_masses("mass", m))?;
         rest[1].with_value(|i| check_masses("inertia", i))?;
+        // κ was checked with the world's inputs (`World::check`).
         let contact = rest[CONTACT - 2].value();
-        let kappa = contact.data[0];
-        if !(kappa > 0.0 && kappa.is_finite()) {
-            return Err(Error::Parameter {
-                name: "kappa",
-                value: kappa,
-                reason: "complementarity contact needs a positive, finite κ (J)",
-            });
-        }
         let mut step = self.clone();
         step.warm = Default::default();
         if let Some(offsets) = &self.shape_offsets {

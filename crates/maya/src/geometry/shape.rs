@@ -308,6 +308,32 @@ mod tests {
     }
 
     #[test]
+    fn shape_parameters_round_trip_and_bad_ones_are_named() {
+        let tri = Shape::polygon(&[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]);
+        let p = tri.parameters();
+        assert_eq!(tri.try_with_parameters(&p).unwrap(), tri);
+        let e = tri.try_with_parameters(&p[..4]).unwrap_err();
+        assert!(
+            matches!(e, Error::Parameter { value, .. } if value == 4.0),
+            "{e}"
+        );
+        let mut clockwise = p.clone();
+        clockwise.swap(2, 4);
+        clockwise.swap(3, 5);
+        let e = tri.try_with_parameters(&clockwise).unwrap_err();
+        assert!(e.to_string().contains("clockwise"), "{e}");
+        let mut nan = p;
+        nan[1] = f64::NAN;
+        let e = tri.try_with_parameters(&nan).unwrap_err();
+        assert!(
+            e.to_string().contains("vertex 0") && e.to_string().contains("not finite"),
+            "{e}"
+        );
+        let e = Shape::circle(0.1).try_with_parameters(&[0.0]).unwrap_err();
+        assert!(e.to_string().contains("radius"), "{e}");
+    }
+
+    #[test]
     fn bad_shapes_are_named() {
         let e = Shape::try_circle(-1.0).unwrap_err();
         assert!(e.to_string().contains("radius = -1"), "{e}");

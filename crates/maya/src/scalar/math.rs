@@ -2,6 +2,7 @@
 //! side.
 
 use super::tape::Var;
+use super::trig::sin_cos;
 use crate::error::OrPanic;
 use crate::error::Result;
 
@@ -9,13 +10,14 @@ impl<'t> Var<'t> {
     /// y = sin x, ∂y/∂x = cos x.
     #[inline]
     pub fn sin(self) -> Var<'t> {
-        let (s, c) = self.val.sin_cos();
+        let (s, c) = sin_cos(self.val);
         self.unary("sin", s, c)
     }
     /// y = cos x, ∂y/∂x = −sin x.
     #[inline]
     pub fn cos(self) -> Var<'t> {
-        self.unary("cos", self.val.cos(), -self.val.sin())
+        let (s, c) = sin_cos(self.val);
+        self.unary("cos", c, -s)
     }
     /// y = tan x, ∂y/∂x = 1 + tan² x.
     #[inline]

@@ -8,6 +8,7 @@ mod ops;
 mod real;
 mod sweep;
 mod tape;
+mod trig;
 
 pub(crate) use real::Real;
 pub use tape::{Gradients, Tape, Var};

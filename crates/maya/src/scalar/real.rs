@@ -2,6 +2,7 @@
 //! pass) and on the scalar tape's [`Var`] (its composed reference, which the
 //! tests hold the hand-written adjoint to).
 
+use super::trig::sin_cos;
 use super::Var;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
@@ -40,11 +41,13 @@ impl Real for f64 {
     }
     #[inline(always)]
     fn sin(self) -> f64 {
-        f64::sin(self)
+        // The scalar tape's own sin and cos, so that a formula evaluated
+        // on f64 and replayed on the tape gives the same bits.
+        sin_cos(self).0
     }
     #[inline(always)]
     fn cos(self) -> f64 {
-        f64::cos(self)
+        sin_cos(self).1
     }
     #[inline(always)]
     fn sqrt(self) -> f64 {

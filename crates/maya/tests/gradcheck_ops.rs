@@ -206,6 +206,61 @@ fn matmul_2d_batched_and_broadcast_batches() {
     }
 }
 
+/// The matmul adjoint takes one of three paths: both gradients side by
+/// side on one thread each (small products), each product split across
+/// threads (large ones), or one gradient only (the other input constant).
+/// Each against the closed form dA = W Bᵀ, dB = Aᵀ W of L = Σ (A B) ⊙ W,
+/// summed naively here.
+#[test]
+fn matmul_gradients_on_every_thread_path_match_the_closed_form() {
+    // 340³ multiply-adds is past the size where one product is split.
+    for (m, k, n) in [(5, 7, 3), (40, 33, 29), (340, 340, 340)] {
+        let (a0, b0, w0) = (
+            input(&[m, k], 1, Domain::Any),
+            input(&[k, n], 2, Domain::Any),
+            input(&[m, n], 3, Domain::Any),
+        );
+        let mut da = vec![0.0; m * k];
+        let mut db = vec![0.0; k * n];
+        for i in 0..m {
+            for j in 0..n {
+                let wij = w0.data[i * n + j];
+                for p in 0..k {
+                    da[i * k + p] += wij * b0.data[p * n + j];
+                    db[p * n + j] += a0.data[i * k + p] * wij;
+                }
+            }
+        }
+        let close = |got: &Tensor, want: &[f64], what: &str| {
+            for (q, (g, w)) in got.data.iter().zip(want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+                    "{what}[{q}] at {m}x{k}x{n}: {g} vs {w}"
+                );
+            }
+        };
+        for (need_a, need_b) in [(true, true), (true, false), (false, true)] {
+            let t = TensorTape::new();
+            let leaf = |x: &Tensor, need: bool| {
+                if need {
+                    t.var(x.clone())
+                } else {
+                    t.constant(x.clone())
+                }
+            };
+            let (a, b) = (leaf(&a0, need_a), leaf(&b0, need_b));
+            let loss = (a.matmul(&b) * t.constant(w0.clone())).sum();
+            let g = t.grad(loss);
+            if need_a {
+                close(&g[a.idx()], &da, "dA");
+            }
+            if need_b {
+                close(&g[b.idx()], &db, "dB");
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------ reductions
 
 #[test]

@@ -6,7 +6,8 @@
 use crate::error::OrPanic;
 use crate::error::Result;
 use crate::tape::{Kernel, TVar};
-use crate::tensor::{cpu, Tensor};
+use crate::tensor::cpu::{self, Threads};
+use crate::tensor::Tensor;
 
 struct Matmul;
 
@@ -26,16 +27,43 @@ impl Kernel for Matmul {
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
-        _needs_grad: &[bool],
+        needs_grad: &[bool],
     ) -> Result<()> {
         let (a, b, grad_out) = (inputs[0], inputs[1], grad_outputs[0]);
         let [grad_a, grad_b] = grad_inputs else {
             unreachable!("matmul has two inputs")
         };
-        cpu::matmul_acc(grad_a, grad_out, false, b, true);
-        cpu::matmul_acc(grad_b, a, true, grad_out, false);
+        let grad_a_of = |grad_a: &mut Tensor, threads| {
+            cpu::matmul_acc_on(grad_a, grad_out, false, b, true, threads)
+        };
+        let grad_b_of = |grad_b: &mut Tensor, threads| {
+            cpu::matmul_acc_on(grad_b, a, true, grad_out, false, threads)
+        };
+        match (needs_grad[0], needs_grad[1]) {
+            // Two products too small to split each run side by side, one
+            // thread each: no barrier inside either.
+            (true, true) if !cpu::worth_splitting(product_flops(grad_out, a)) => {
+                rayon::join(
+                    || grad_a_of(grad_a, Threads::One),
+                    || grad_b_of(grad_b, Threads::One),
+                );
+            }
+            (need_a, need_b) => {
+                if need_a {
+                    grad_a_of(grad_a, Threads::BySize);
+                }
+                if need_b {
+                    grad_b_of(grad_b, Threads::BySize);
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// Multiply-adds of C = A B: C's entries times A's last axis.
+fn product_flops(c: &Tensor, a: &Tensor) -> usize {
+    c.numel() * a.shape[a.ndim() - 1]
 }
 
 impl<'t> TVar<'t> {

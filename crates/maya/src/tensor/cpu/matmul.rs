@@ -5,8 +5,11 @@ use crate::error::{Error, Result};
 use crate::tensor::{broadcast_shapes, broadcast_strides, for_each_index, numel, Tensor};
 use faer::{Accum, MatMut, MatRef, Par};
 
-/// Below this many multiply-adds a product runs on one thread.
-const PARALLEL_FLOPS: usize = 1 << 21;
+/// Below this many multiply-adds a product runs on one thread: splitting
+/// one product across threads pays a barrier per block, which at n = 256
+/// (2²⁴ multiply-adds) cost more than the second core gave back (measured
+/// on 2 cores: 0.95 ms split against 0.62 ms on one thread).
+const PARALLEL_FLOPS: usize = 1 << 25;
 
 /// The output shape of `a @ b`: `[..., m, k] @ [..., k, n] -> [..., m, n]`,
 /// batch axes broadcast.
@@ -94,6 +97,33 @@ impl Batch {
 /// Unchecked: the caller guarantees shapes that [`matmul_shape`] accepts
 /// (the matmul kernel's forward checked them).
 pub(crate) fn matmul_acc(out: &mut Tensor, a: &Tensor, ta: bool, b: &Tensor, tb: bool) {
+    matmul_acc_on(out, a, ta, b, tb, Threads::BySize)
+}
+
+/// Whether a product may split across threads.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Threads {
+    /// Split when the product is past `PARALLEL_FLOPS`.
+    BySize,
+    /// One thread (the caller runs other work beside it).
+    One,
+}
+
+/// Whether a product of `flops` multiply-adds is worth splitting across
+/// threads.
+pub(crate) fn worth_splitting(flops: usize) -> bool {
+    flops >= PARALLEL_FLOPS
+}
+
+/// [`matmul_acc`] with the thread policy given.
+pub(crate) fn matmul_acc_on(
+    out: &mut Tensor,
+    a: &Tensor,
+    ta: bool,
+    b: &Tensor,
+    tb: bool,
+    threads: Threads,
+) {
     let (na, nb) = (a.ndim(), b.ndim());
     let batch_shape = broadcast_shapes(&a.shape[..na - 2], &b.shape[..nb - 2], "matmul")
         .expect("matmul_acc: batch axes checked by the caller");
@@ -108,7 +138,7 @@ pub(crate) fn matmul_acc(out: &mut Tensor, a: &Tensor, ta: bool, b: &Tensor, tb:
         .collect();
     let inner = if ta { ba.rows } else { ba.cols };
     let flops = numel(&batch_shape) * rows * cols * inner;
-    let par = if flops >= PARALLEL_FLOPS {
+    let par = if threads == Threads::BySize && worth_splitting(flops) {
         Par::rayon(0)
     } else {
         Par::Seq

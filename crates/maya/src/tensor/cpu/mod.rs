@@ -26,6 +26,6 @@ pub use elementwise::{map, zip_broadcast};
 pub use index::{index_add_into, index_select};
 pub(crate) use layout::slice_add_into;
 pub use layout::{concat, slice, transpose};
-pub(crate) use matmul::matmul_acc;
 pub use matmul::{matmul, matmul_shape};
+pub(crate) use matmul::{matmul_acc, matmul_acc_on, worth_splitting, Threads};
 pub use reduce::sum_axis;

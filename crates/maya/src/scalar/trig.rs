@@ -11,7 +11,7 @@
 const PIO2_1: f64 = 1.5707963267341256;
 const PIO2_2: f64 = 6.077100506303966e-11;
 const PIO2_3: f64 = 2.0222662487959506e-21;
-const TWO_OVER_PI: f64 = 0.6366197723675814;
+const TWO_OVER_PI: f64 = std::f64::consts::FRAC_2_PI;
 
 /// Past this, k · PIO2_1 is no longer exact: the C library reduces.
 const REDUCE_MAX: f64 = 1_048_576.0;
@@ -78,7 +78,7 @@ pub(crate) fn sin_cos(x: f64) -> (f64, f64) {
 /// the signs and which of the two is which.
 #[inline(never)]
 fn reduced(x: f64) -> (f64, f64) {
-    if !(x.abs() <= REDUCE_MAX) {
+    if x.is_nan() || x.abs() > REDUCE_MAX {
         return x.sin_cos();
     }
     let k = (x * TWO_OVER_PI).round();

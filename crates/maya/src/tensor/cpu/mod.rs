@@ -2,12 +2,12 @@
 //!
 //! These functions know nothing of tapes. Each public one returns `Result`
 //! for shape errors; the tape ops above them add the panicking forms. The
-//! unchecked accumulation loops (`matmul_acc`, `slice_add_into`,
+//! unchecked accumulation loops (`matmul_acc_on`, `slice_add_into`,
 //! `sum_axis_add_into`) trust shapes that their kernel's forward has
 //! checked, so they stay inside the crate:
 //!
 //! ```compile_fail
-//! use maya::tensor::cpu::matmul_acc; // private: shapes are not checked
+//! use maya::tensor::cpu::matmul_acc_on; // private: shapes are not checked
 //! ```
 //! ```compile_fail
 //! use maya::tensor::cpu::slice_add_into;
@@ -27,5 +27,5 @@ pub use index::{index_add_into, index_select};
 pub(crate) use layout::slice_add_into;
 pub use layout::{concat, slice, transpose};
 pub use matmul::{matmul, matmul_shape};
-pub(crate) use matmul::{matmul_acc, matmul_acc_on, worth_splitting, Threads};
+pub(crate) use matmul::{matmul_acc_on, worth_splitting, Threads};
 pub use reduce::sum_axis;

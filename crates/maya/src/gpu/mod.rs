@@ -14,10 +14,12 @@
 //! every run. Scatters become gathers over index tables built once (a
 //! spring network's [`DeviceSprings`]), in the host kernel's order.
 
+mod broadcast;
 mod device;
 mod kernel;
 pub mod kernels;
 mod launch;
+mod matmul;
 mod ops;
 mod rollout;
 mod springs;
@@ -28,6 +30,7 @@ mod transfer;
 pub use device::{Device, DeviceInfo, DeviceOptions};
 pub use kernel::{apply, DeviceKernel};
 pub use launch::WgslKernel;
+pub use matmul::matmul;
 pub use ops::{add, mul, particle_step, particle_steps, sum};
 pub use springs::{spring_step, DeviceSprings};
 pub use system::DeviceParticleSystem;

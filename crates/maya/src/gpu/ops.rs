@@ -1,6 +1,7 @@
 //! maya's device ops on the tape: add, mul, sum and the particle step,
 //! each a [`DeviceKernel`] whose adjoint records dispatches.
 
+use super::broadcast::reduce_into;
 use super::kernel::{apply, refuse_mass_gradient, DeviceKernel};
 use super::kernels;
 use super::tensor::DeviceTensor;
@@ -20,7 +21,7 @@ impl DeviceKernel for Add {
         Ok((vec![kernels::add(x[0], x[1])?], ()))
     }
 
-    /// ḡa += ḡy, ḡb += ḡy.
+    /// ḡa += ḡy, ḡb += ḡy, each summed over the axes it was broadcast along.
     fn vjp(
         &self,
         _saved: &(),
@@ -32,14 +33,17 @@ impl DeviceKernel for Add {
     ) -> Result<()> {
         for (g, &need) in gx.iter().zip(needs) {
             if need {
-                kernels::add_into(g, gy[0])?;
+                reduce_into(g, gy[0], None)?;
             }
         }
         Ok(())
     }
 }
 
-/// `a + b` on their device (equal shapes; no broadcasting yet).
+/// `a + b` on their device, broadcasting by the host's rules (shapes
+/// aligned on the right, each pair of axes equal or one of them 1; up to
+/// 8 axes). The adjoint sums each input's gradient over the axes it was
+/// broadcast along in a fixed order: the same bits on every run.
 ///
 /// ```no_run
 /// use maya::gpu::{self, Device};
@@ -68,7 +72,8 @@ impl DeviceKernel for Mul {
         Ok((vec![kernels::mul(x[0], x[1])?], ()))
     }
 
-    /// ḡa += ḡy ⊙ b, ḡb += ḡy ⊙ a.
+    /// ḡa += ḡy ⊙ b, ḡb += ḡy ⊙ a, each summed over the axes it was
+    /// broadcast along.
     fn vjp(
         &self,
         _saved: &(),
@@ -80,14 +85,28 @@ impl DeviceKernel for Mul {
     ) -> Result<()> {
         for k in 0..2 {
             if needs[k] {
-                kernels::mul_into(gx[k], gy[0], x[1 - k])?;
+                reduce_into(gx[k], gy[0], Some(x[1 - k]))?;
             }
         }
         Ok(())
     }
 }
 
-/// `a ⊙ b` on their device (equal shapes; no broadcasting yet).
+/// `a ⊙ b` on their device, broadcasting as [`add`] does.
+///
+/// ```no_run
+/// use maya::gpu::{self, Device};
+/// use maya::{Tensor, TensorTape};
+/// let d = Device::new()?;
+/// let t = TensorTape::new();
+/// let x = t.var(Tensor::from_data(vec![1.0, 2.0, 3.0, 4.0], vec![2, 2]));
+/// let w = t.var(Tensor::from_data(vec![10.0, 100.0], vec![2]));
+/// let y = gpu::mul(&x.to_device(&d), &w.to_device(&d))?; // w scales each row
+/// assert_eq!(y.to_host().value().data, vec![10.0, 200.0, 30.0, 400.0]);
+/// let g = t.grad(gpu::sum(&y)?.to_host());
+/// assert_eq!(g[w.idx()].data, vec![4.0, 6.0]); // summed over the rows
+/// # Ok::<(), maya::Error>(())
+/// ```
 pub fn mul<'t>(a: &TVar<'t>, b: &TVar<'t>) -> Result<TVar<'t>> {
     Ok(apply(Mul, &[*a, *b])?[0])
 }

@@ -12,7 +12,7 @@ pub fn workload() -> Workload {
     }
 }
 
-fn inputs(n: usize) -> (Tensor, Tensor) {
+pub(super) fn inputs(n: usize) -> (Tensor, Tensor) {
     let entry = |m: usize, d: usize| (((m % d) as f64) - ((d / 2) as f64)) / 10.0;
     let a = Tensor::from_fn(&[n, n], |ij| entry(7 * ij[0] + 3 * ij[1], 11));
     let b = Tensor::from_fn(&[n, n], |ij| entry(5 * ij[0] + 2 * ij[1], 13));

@@ -3,10 +3,10 @@
 //! kernel, L = Σ C² on the device, the gradients (two device matmuls by
 //! in-place transposes) copied back through the transfers.
 
-use super::matmul::inputs;
+use super::matmul::{inputs, leaves, outcome};
 use super::Outcome;
 use maya::gpu::{self, Device};
-use maya::{Tensor, TensorTape};
+use maya::TensorTape;
 
 /// `_fused` is W2's option; W4 is one product.
 pub fn prepare(
@@ -19,33 +19,12 @@ pub fn prepare(
     let device = device.clone();
     Box::new(move || {
         let t = TensorTape::new();
-        let leaf = |x: &Tensor| {
-            if grad {
-                t.var(x.clone())
-            } else {
-                t.constant(x.clone())
-            }
-        };
-        let (a, b) = (leaf(&a0), leaf(&b0));
+        let (a, b) = leaves(&t, &a0, &b0, grad);
         let c = gpu::matmul(&a.to_device(&device), &b.to_device(&device))
             .expect("W4's shapes multiply");
         let loss = gpu::sum(&gpu::mul(&c, &c).expect("same shapes"))
             .expect("one device")
             .to_host();
-        if !grad {
-            return Outcome {
-                loss: loss.item(),
-                checks: vec![],
-            };
-        }
-        let g = t.grad(loss);
-        let total = |x: &Tensor| x.data.iter().sum::<f64>();
-        Outcome {
-            loss: loss.item(),
-            checks: vec![
-                ("sum dL/dA", vec![total(&g[a.idx()])]),
-                ("sum dL/dB", vec![total(&g[b.idx()])]),
-            ],
-        }
+        outcome(&t, loss, [a, b], grad)
     })
 }

@@ -9,32 +9,46 @@ use super::tensor::DeviceTensor;
 use crate::error::Result;
 use crate::TVar;
 
-struct Add;
+/// `a + b` or `a ⊙ b`, broadcast.
+#[derive(Clone, Copy, PartialEq)]
+enum Elementwise {
+    Add,
+    Mul,
+}
 
-impl DeviceKernel for Add {
+impl DeviceKernel for Elementwise {
     type Saved = ();
 
     fn name(&self) -> &'static str {
-        "device add"
+        match self {
+            Elementwise::Add => "device add",
+            Elementwise::Mul => "device mul",
+        }
     }
 
     fn forward(&self, x: &[&DeviceTensor], _needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        Ok((vec![kernels::add(x[0], x[1])?], ()))
+        let y = match self {
+            Elementwise::Add => kernels::add(x[0], x[1])?,
+            Elementwise::Mul => kernels::mul(x[0], x[1])?,
+        };
+        Ok((vec![y], ()))
     }
 
-    /// ḡa += ḡy, ḡb += ḡy, each summed over the axes it was broadcast along.
+    /// Add: ḡa += ḡy, ḡb += ḡy; mul: ḡa += ḡy ⊙ b, ḡb += ḡy ⊙ a; each
+    /// summed over the axes its input was broadcast along.
     fn vjp(
         &self,
         _saved: &(),
-        _x: &[&DeviceTensor],
+        x: &[&DeviceTensor],
         _y: &[&DeviceTensor],
         gy: &[&DeviceTensor],
         gx: &[&DeviceTensor],
         needs: &[bool],
     ) -> Result<()> {
-        for (g, &need) in gx.iter().zip(needs) {
-            if need {
-                reduce_into(g, gy[0], None)?;
+        for k in 0..2 {
+            if needs[k] {
+                let other = (*self == Elementwise::Mul).then_some(x[1 - k]);
+                reduce_into(gx[k], gy[0], other)?;
             }
         }
         Ok(())
@@ -57,40 +71,7 @@ impl DeviceKernel for Add {
 /// # Ok::<(), maya::Error>(())
 /// ```
 pub fn add<'t>(a: &TVar<'t>, b: &TVar<'t>) -> Result<TVar<'t>> {
-    Ok(apply(Add, &[*a, *b])?[0])
-}
-
-struct Mul;
-
-impl DeviceKernel for Mul {
-    type Saved = ();
-
-    fn name(&self) -> &'static str {
-        "device mul"
-    }
-
-    fn forward(&self, x: &[&DeviceTensor], _needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        Ok((vec![kernels::mul(x[0], x[1])?], ()))
-    }
-
-    /// ḡa += ḡy ⊙ b, ḡb += ḡy ⊙ a, each summed over the axes it was
-    /// broadcast along.
-    fn vjp(
-        &self,
-        _saved: &(),
-        x: &[&DeviceTensor],
-        _y: &[&DeviceTensor],
-        gy: &[&DeviceTensor],
-        gx: &[&DeviceTensor],
-        needs: &[bool],
-    ) -> Result<()> {
-        for k in 0..2 {
-            if needs[k] {
-                reduce_into(gx[k], gy[0], Some(x[1 - k]))?;
-            }
-        }
-        Ok(())
-    }
+    Ok(apply(Elementwise::Add, &[*a, *b])?[0])
 }
 
 /// `a ⊙ b` on their device, broadcasting as [`add`] does.
@@ -109,7 +90,7 @@ impl DeviceKernel for Mul {
 /// # Ok::<(), maya::Error>(())
 /// ```
 pub fn mul<'t>(a: &TVar<'t>, b: &TVar<'t>) -> Result<TVar<'t>> {
-    Ok(apply(Mul, &[*a, *b])?[0])
+    Ok(apply(Elementwise::Mul, &[*a, *b])?[0])
 }
 
 struct Sum;

@@ -42,19 +42,25 @@ fn matmul_and_grads(a: &Tensor, b: &Tensor, w: &Tensor, on: Option<&Device>) -> 
 #[test]
 fn matmul_and_both_adjoints_match_the_host_for_odd_sizes_and_batches() {
     let Some(d) = device() else { return };
-    // [batch axes], m, k, n: sizes below, at and past the 16 × 16 tile.
-    let cases: [(&[usize], usize, usize, usize); 6] = [
-        (&[], 1, 1, 1),
-        (&[], 3, 5, 2),
-        (&[], 17, 33, 9),
-        (&[], 64, 64, 64),
-        (&[2, 3], 5, 7, 4),
-        (&[2], 1, 18, 17),
+    // [batch axes], m, k, n, whether B has the batch axes too (else it is
+    // 2-D): sizes below, at and past the 16 × 16 tile.
+    let cases: [(&[usize], usize, usize, usize, bool); 8] = [
+        (&[], 1, 1, 1, true),
+        (&[], 3, 5, 2, true),
+        (&[], 17, 33, 9, true),
+        (&[], 64, 64, 64, true),
+        (&[2, 3], 5, 7, 4, true),
+        (&[2], 1, 18, 17, true),
+        (&[3, 2], 5, 6, 4, false),
+        (&[2], 9, 17, 3, false),
     ];
-    for (batch, m, k, n) in cases {
+    for (batch, m, k, n, b_batched) in cases {
         let shape = |r: usize, c: usize| [batch, &[r, c][..]].concat();
         let a = filled(&shape(m, k), 0.3);
-        let b = filled(&shape(k, n), 1.7);
+        let b = match b_batched {
+            true => filled(&shape(k, n), 1.7),
+            false => filled(&[k, n], 1.7),
+        };
         let w = filled(&shape(m, n), 2.9);
         let host = matmul_and_grads(&a, &b, &w, None);
         let dev = matmul_and_grads(&a, &b, &w, Some(d));
@@ -110,12 +116,13 @@ fn matmul_shape_errors_name_both_shapes() {
     let Some(d) = device() else { return };
     let t = TensorTape::new();
     let on = |shape: &[usize]| t.var(Tensor::zeros(shape)).to_device(d);
-    let cases: [(&[usize], &[usize], &str); 4] = [
+    let cases: [(&[usize], &[usize], &str); 5] = [
         (&[3, 4], &[5, 2], "last axis"),
         (&[3], &[3, 2], "at least 2 axes"),
         (&[2, 3, 4], &[3, 4, 2], "batch axes"),
         // The host would broadcast these batch axes; the device does not.
         (&[1, 3, 4], &[2, 4, 2], "equal batch axes"),
+        (&[3, 4], &[2, 4, 2], "equal batch axes"),
     ];
     for (a, b, hint) in cases {
         let err = gpu::matmul(&on(a), &on(b)).unwrap_err();

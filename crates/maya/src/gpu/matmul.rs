@@ -52,24 +52,33 @@ fn matmul_acc(
 
 /// The product's sizes, or [`Error::Shape`] naming both shapes: those
 /// the host's matmul refuses, and batch axes that differ (the device does
-/// not broadcast them).
+/// not broadcast them), except that a 2-D right operand serves every
+/// batch entry: `[..., m, k] @ [k, n]` is one `[(...)·m, k] @ [k, n]`, the
+/// batch folded into the rows (they lie contiguous).
 fn dims(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, Dims)> {
     let shape = matmul_shape(a, b)?;
     let (na, nb) = (a.len(), b.len());
-    if a[..na - 2] != b[..nb - 2] {
+    let folds = nb == 2;
+    if a[..na - 2] != b[..nb - 2] && !folds {
         return Err(Error::Shape {
             op: "device matmul",
             lhs: a.to_vec(),
             rhs: b.to_vec(),
-            hint: "the device matmul takes equal batch axes (all but the last two); \
-                   it does not broadcast them",
+            hint: "the device matmul takes equal batch axes (all but the last two) or a 2-D \
+                   right operand; it does not broadcast them otherwise",
         });
     }
-    let d = Dims {
-        batch: a[..na - 2].iter().product(),
-        m: a[na - 2],
-        k: a[na - 1],
-        n: b[nb - 1],
+    let batch: usize = a[..na - 2].iter().product();
+    let (m, k, n) = (a[na - 2], a[na - 1], b[nb - 1]);
+    let d = if folds {
+        Dims {
+            batch: 1,
+            m: batch * m,
+            k,
+            n,
+        }
+    } else {
+        Dims { batch, m, k, n }
     };
     Ok((shape, d))
 }
@@ -125,13 +134,15 @@ impl DeviceKernel for Matmul {
 
 /// The matrix product `[..., m, k] @ [..., k, n] -> [..., m, n]` on the
 /// operands' device: the device twin of [`TVar::matmul`], for any m, k, n
-/// and equal batch axes (which the device does not broadcast). Each
+/// and equal batch axes, or batch axes on the left only (`[..., m, k] @
+/// [k, n]`); the device does not broadcast them otherwise. Each
 /// output entry is summed over k in a fixed order (16 × 16 tiles in
 /// workgroup memory, no atomics), so the same bits on every run; the
 /// adjoint reads the operands transposed in place.
 ///
 /// Errors: [`Error::Shape`] naming both shapes where the host's matmul
-/// would refuse them or the batch axes differ; the device errors of
+/// would refuse them or the batch axes differ (other than a 2-D right
+/// operand); the device errors of
 /// [`apply`](super::apply).
 ///
 /// ```no_run

@@ -43,8 +43,10 @@ fn matmul_and_grads(a: &Tensor, b: &Tensor, w: &Tensor, on: Option<&Device>) -> 
 fn matmul_and_both_adjoints_match_the_host_for_odd_sizes_and_batches() {
     let Some(d) = device() else { return };
     // [batch axes], m, k, n, whether B has the batch axes too (else it is
-    // 2-D): sizes below, at and past the 16 × 16 tile.
-    let cases: [(&[usize], usize, usize, usize, bool); 8] = [
+    // 2-D): sizes below, at and past the 32 × 32 tile and its 16-wide
+    // slices of k.
+    let cases: [(&[usize], usize, usize, usize, bool); 9] = [
+        (&[], 40, 20, 35, true),
         (&[], 1, 1, 1, true),
         (&[], 3, 5, 2, true),
         (&[], 17, 33, 9, true),

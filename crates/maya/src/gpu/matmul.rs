@@ -13,7 +13,7 @@ use crate::TVar;
 const MATMUL: &str = include_str!("wgsl/matmul.wgsl");
 
 /// Output entries per side of one workgroup's tile.
-const TILE: usize = 16;
+const TILE: usize = 32;
 
 /// The sizes of a batch of products `op(lhs) @ op(rhs)`: `batch` products
 /// of `[m, k] @ [k, n]`.
@@ -136,8 +136,9 @@ impl DeviceKernel for Matmul {
 /// operands' device: the device twin of [`TVar::matmul`], for any m, k, n
 /// and equal batch axes, or batch axes on the left only (`[..., m, k] @
 /// [k, n]`); the device does not broadcast them otherwise. Each
-/// output entry is summed over k in a fixed order (16 × 16 tiles in
-/// workgroup memory, no atomics), so the same bits on every run; the
+/// output entry is summed over k in a fixed order (32 × 32 output tiles,
+/// the operands staged in workgroup memory, no atomics), so the same bits
+/// on every run; the
 /// adjoint reads the operands transposed in place.
 ///
 /// Errors: [`Error::Shape`] naming both shapes where the host's matmul

@@ -5,9 +5,11 @@
 // [batch, m, n]; op(lhs) is [m, k] (stored [m, k], or [k, m] transposed);
 // op(rhs) is [k, n] (stored [k, n], or [n, k] transposed).
 //
-// One workgroup computes one 16 × 16 tile of one batch entry; one thread
-// one entry of it, summing over k in ascending order (tile by tile, 16 at a
-// time): a fixed order, hence the same bits on every run, no atomics.
+// One workgroup (16 × 16 threads) computes one 32 × 32 tile of one batch
+// entry, staging 32 × 16 slices of op(lhs) and 16 × 32 of op(rhs) in
+// workgroup memory; each thread computes 2 × 2 entries of the tile (rows
+// y, y + 16, columns x, x + 16), each summed over k in ascending order: a
+// fixed order, hence the same bits on every run, no atomics.
 // Entries past m, n or k load as zeros, so any m, n, k works.
 // The module names its float type `real`; the launcher prepends the alias.
 
@@ -27,10 +29,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read> rhs: array<real>;
 @group(0) @binding(3) var<storage, read_write> out: array<real>;
 
-const TILE: u32 = 16u;
+const TILE: u32 = 32u;
+const HALF: u32 = 16u;
 
-var<workgroup> lhs_tile: array<array<real, 16>, 16>;
-var<workgroup> rhs_tile: array<array<real, 16>, 16>;
+var<workgroup> lhs_tile: array<array<real, 16>, 32>;
+var<workgroup> rhs_tile: array<array<real, 32>, 16>;
 
 // op(lhs)[row, col] of batch entry `b`, zero outside [m, k].
 fn lhs_at(b: u32, row: u32, col: u32) -> real {
@@ -56,7 +59,15 @@ fn rhs_at(b: u32, row: u32, col: u32) -> real {
     return rhs[base + row * params.n + col];
 }
 
-// out += op(lhs) @ op(rhs), one 16 × 16 output tile per workgroup; the
+// out[row, col] += value, inside [m, n].
+fn add_out(b: u32, row: u32, col: u32, value: real) {
+    if (row < params.m && col < params.n) {
+        let o = b * params.m * params.n + row * params.n + col;
+        out[o] = out[o] + value;
+    }
+}
+
+// out += op(lhs) @ op(rhs), one 32 × 32 output tile per workgroup; the
 // workgroups are numbered batch-major, then tile row, then tile column.
 @compute @workgroup_size(16, 16)
 fn matmul_acc(
@@ -76,19 +87,32 @@ fn matmul_acc(
     let tile = group % (tiles_m * tiles_n);
     let row = (tile / tiles_n) * TILE + lid.y;
     let col = (tile % tiles_n) * TILE + lid.x;
-    var acc = real(0.0);
-    let tiles_k = (params.k + TILE - 1u) / TILE;
-    for (var t = 0u; t < tiles_k; t = t + 1u) {
-        lhs_tile[lid.y][lid.x] = lhs_at(b, row, t * TILE + lid.x);
-        rhs_tile[lid.y][lid.x] = rhs_at(b, t * TILE + lid.y, col);
+    var acc00 = real(0.0);
+    var acc01 = real(0.0);
+    var acc10 = real(0.0);
+    var acc11 = real(0.0);
+    let slices = (params.k + HALF - 1u) / HALF;
+    for (var t = 0u; t < slices; t = t + 1u) {
+        let kk = t * HALF;
+        lhs_tile[lid.y][lid.x] = lhs_at(b, row, kk + lid.x);
+        lhs_tile[lid.y + HALF][lid.x] = lhs_at(b, row + HALF, kk + lid.x);
+        rhs_tile[lid.y][lid.x] = rhs_at(b, kk + lid.y, col);
+        rhs_tile[lid.y][lid.x + HALF] = rhs_at(b, kk + lid.y, col + HALF);
         workgroupBarrier();
-        for (var i = 0u; i < TILE; i = i + 1u) {
-            acc = acc + lhs_tile[lid.y][i] * rhs_tile[i][lid.x];
+        for (var i = 0u; i < HALF; i = i + 1u) {
+            let a0 = lhs_tile[lid.y][i];
+            let a1 = lhs_tile[lid.y + HALF][i];
+            let b0 = rhs_tile[i][lid.x];
+            let b1 = rhs_tile[i][lid.x + HALF];
+            acc00 = acc00 + a0 * b0;
+            acc01 = acc01 + a0 * b1;
+            acc10 = acc10 + a1 * b0;
+            acc11 = acc11 + a1 * b1;
         }
         workgroupBarrier();
     }
-    if (row < params.m && col < params.n) {
-        let o = b * params.m * params.n + row * params.n + col;
-        out[o] = out[o] + acc;
-    }
+    add_out(b, row, col, acc00);
+    add_out(b, row, col + HALF, acc01);
+    add_out(b, row + HALF, col, acc10);
+    add_out(b, row + HALF, col + HALF, acc11);
 }

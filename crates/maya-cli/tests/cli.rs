@@ -363,7 +363,51 @@ fn gpu_info_names_the_adapter_and_its_f64_support() {
 #[cfg(feature = "gpu")]
 #[test]
 fn bench_on_the_device_refuses_workloads_without_device_kernels() {
-    let (ok, _, stderr) = maya(&["bench", "--workload", "W4", "--device", "gpu"]);
+    let (ok, _, stderr) = maya(&["bench", "--workload", "W1", "--device", "gpu"]);
     assert!(!ok);
-    assert!(stderr.contains("W2 and W3 only"), "{stderr}");
+    assert!(stderr.contains("W2, W3 and W4 only"), "{stderr}");
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn bench_w4_on_the_device_names_it_and_agrees_with_the_cpu() {
+    let run = |device: &str| {
+        let args = [
+            "bench",
+            "--workload",
+            "W4",
+            "--size",
+            "20",
+            "--mode",
+            "grad",
+            "--runs",
+            "1",
+            "--device",
+            device,
+        ];
+        let (ok, stdout, stderr) = maya(&args);
+        (ok, stdout, stderr)
+    };
+    let (ok, gpu, stderr) = run("gpu");
+    if !ok && std::env::var("MAYA_REQUIRE_GPU").as_deref() != Ok("1") {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "GPU test skipped: {}", stderr.trim());
+        return;
+    }
+    assert!(ok, "{stderr}");
+    let (ok, cpu, stderr) = run("cpu");
+    assert!(ok, "{stderr}");
+    let line = |s: &str| -> serde_json::Value { serde_json::from_str(s.trim()).unwrap() };
+    let (gpu, cpu) = (line(&gpu), line(&cpu));
+    assert_eq!(gpu["system"], "maya-gpu-f64", "{gpu}");
+    assert!(
+        gpu["device"].as_str().is_some_and(|d| !d.is_empty()),
+        "{gpu}"
+    );
+    let loss = |v: &serde_json::Value| v["loss"].as_f64().unwrap();
+    let (l_gpu, l_cpu) = (loss(&gpu), loss(&cpu));
+    assert!(
+        (l_gpu - l_cpu).abs() <= 1e-12 * l_cpu.abs(),
+        "{l_gpu} vs {l_cpu}"
+    );
 }

@@ -6,6 +6,8 @@ mod mass_spring;
 #[cfg(feature = "gpu")]
 mod mass_spring_gpu;
 mod matmul;
+#[cfg(feature = "gpu")]
+mod matmul_gpu;
 mod particles;
 #[cfg(feature = "gpu")]
 mod particles_gpu;
@@ -32,7 +34,7 @@ pub struct BenchArgs {
     /// Timed repetitions after one warm-up.
     #[arg(long, default_value_t = 5)]
     runs: usize,
-    /// Where to run: cpu, or gpu (W2 and W3 so far; needs the `gpu` feature;
+    /// Where to run: cpu, or gpu (W2, W3 and W4 so far; needs the `gpu` feature;
     /// the adapter is printed on stderr and named in each line).
     #[arg(long, default_value = "cpu")]
     device: String,
@@ -125,7 +127,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// `--device gpu`: the workloads that have device kernels (W2, W3).
+/// `--device gpu`: the workloads that have device kernels (W2, W3, W4).
 #[cfg(feature = "gpu")]
 fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Result<()> {
     type Prepare = fn(&maya::gpu::Device, usize, bool, usize) -> Box<dyn FnMut() -> Outcome>;
@@ -133,6 +135,7 @@ fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Res
         match w.alias {
             "W2" => Some(particles_gpu::prepare),
             "W3" => Some(mass_spring_gpu::prepare),
+            "W4" => Some(matmul_gpu::prepare),
             _ => None,
         }
     };
@@ -143,7 +146,7 @@ fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Res
     };
     if let Some(w) = selected.iter().find(|w| on_device(w).is_none()) {
         bail!(
-            "{} ({}) has no device kernels yet; --device gpu runs W2 and W3 only",
+            "{} ({}) has no device kernels yet; --device gpu runs W2, W3 and W4 only",
             w.name,
             w.alias
         );

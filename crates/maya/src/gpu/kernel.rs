@@ -5,6 +5,7 @@ use super::tensor::DeviceTensor;
 use crate::error::{DeviceError, Error, Result};
 use crate::tape::{check_same_place, RecordedKernel, Value};
 use crate::TVar;
+use std::marker::PhantomData;
 
 /// A differentiable op on a device: a forward that records dispatches
 /// (through [`Device::launch`](super::Device::launch) or maya's device
@@ -105,9 +106,79 @@ impl<K: DeviceKernel> RecordedKernel for Recorded<K> {
     }
 }
 
+/// A step of a device system as a tape node: inputs p, v, masses and two
+/// parameters, outputs p', v'. `forward` returns them and what `adjoint`
+/// keeps; `adjoint` gets that, the inputs, ḡp', ḡv' and the inputs'
+/// gradient buffers to add into.
+struct Step<S, F, B> {
+    name: &'static str,
+    forward: F,
+    adjoint: B,
+    saved: PhantomData<fn() -> S>,
+}
+
+/// A step's outputs, (p', v').
+pub(crate) type Pair = (DeviceTensor, DeviceTensor);
+
+impl<S, F, B> DeviceKernel for Step<S, F, B>
+where
+    S: Send + 'static,
+    F: Fn(&[&DeviceTensor]) -> Result<(Pair, S)> + Send + 'static,
+    B: Fn(&S, &[&DeviceTensor], [&DeviceTensor; 2], &[&DeviceTensor], &[bool]) -> Result<()>
+        + Send
+        + 'static,
+{
+    type Saved = S;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn forward(&self, x: &[&DeviceTensor], needs: &[bool]) -> Result<(Vec<DeviceTensor>, S)> {
+        refuse_mass_gradient(self.name, needs)?;
+        let ((p1, v1), saved) = (self.forward)(x)?;
+        Ok((vec![p1, v1], saved))
+    }
+
+    fn vjp(
+        &self,
+        saved: &S,
+        x: &[&DeviceTensor],
+        _y: &[&DeviceTensor],
+        gy: &[&DeviceTensor],
+        gx: &[&DeviceTensor],
+        needs: &[bool],
+    ) -> Result<()> {
+        (self.adjoint)(saved, x, [gy[0], gy[1]], gx, needs)
+    }
+}
+
+/// Records a device step named `name` on `inputs` (p, v, masses, then the
+/// step's two parameters): `forward` records the dispatches giving
+/// ((p', v'), what the adjoint keeps); `adjoint(saved, inputs, [ḡp',
+/// ḡv'], input gradients, needs)` those adding into the input gradients.
+/// The masses get no gradient: asking for one is [`Error::Unsupported`].
+pub(crate) fn record_step<'t, S: Send + 'static>(
+    name: &'static str,
+    inputs: &[TVar<'t>],
+    forward: impl Fn(&[&DeviceTensor]) -> Result<(Pair, S)> + Send + 'static,
+    adjoint: impl Fn(&S, &[&DeviceTensor], [&DeviceTensor; 2], &[&DeviceTensor], &[bool]) -> Result<()>
+        + Send
+        + 'static,
+) -> Result<(TVar<'t>, TVar<'t>)> {
+    let node = Step {
+        name,
+        forward,
+        adjoint,
+        saved: PhantomData,
+    };
+    let out = apply(node, inputs)?;
+    Ok((out[0], out[1]))
+}
+
 /// [`Error::Unsupported`] when input 2 (the masses) needs a gradient,
 /// which no device step computes yet.
-pub(crate) fn refuse_mass_gradient(what: &'static str, needs: &[bool]) -> Result<()> {
+fn refuse_mass_gradient(what: &'static str, needs: &[bool]) -> Result<()> {
     if needs[2] {
         return Err(Error::Unsupported {
             what,

@@ -13,7 +13,11 @@ const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
 const PARTICLES: &str = include_str!("wgsl/particles.wgsl");
 
 /// An entry point of one of maya's modules.
-const fn kernel(module: &'static str, source: &'static str, entry: &'static str) -> WgslKernel {
+pub(super) const fn kernel(
+    module: &'static str,
+    source: &'static str,
+    entry: &'static str,
+) -> WgslKernel {
     WgslKernel {
         module,
         source,
@@ -22,15 +26,15 @@ const fn kernel(module: &'static str, source: &'static str, entry: &'static str)
 }
 
 /// Threads per workgroup of the elementwise and particle kernels.
-const GROUP: usize = 64;
+pub(super) const GROUP: usize = 64;
 /// Entries one workgroup of the sum reduces.
 const TREE: usize = 256;
 
-fn len_u32(device: &Device, n: usize, what: &'static str) -> Result<u32> {
+pub(super) fn len_u32(device: &Device, n: usize, what: &'static str) -> Result<u32> {
     u32::try_from(n).map_err(|_| device.driver(what, format!("{n} entries exceed u32")))
 }
 
-fn same_device(op: &'static str, tensors: &[&DeviceTensor]) -> Result<()> {
+pub(super) fn same_device(op: &'static str, tensors: &[&DeviceTensor]) -> Result<()> {
     let first = tensors[0].device();
     match tensors.iter().position(|t| t.device().id() != first.id()) {
         None => Ok(()),
@@ -44,12 +48,12 @@ fn same_device(op: &'static str, tensors: &[&DeviceTensor]) -> Result<()> {
     }
 }
 
-/// `a + b` (equal shapes, one device).
+/// `a + b` (one device; shapes that broadcast by the host's rules).
 pub fn add(a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
     binary("add", a, b)
 }
 
-/// `a ⊙ b` (equal shapes, one device).
+/// `a ⊙ b` (one device; shapes that broadcast by the host's rules).
 pub fn mul(a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
     binary("mul", a, b)
 }
@@ -88,8 +92,10 @@ pub fn broadcast_into(out: &DeviceTensor, a: &DeviceTensor) -> Result<()> {
 
 /// `out = a ∘ b` for `entry` in {"add", "mul"}.
 fn binary(entry: &'static str, a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
+    if a.shape() != b.shape() {
+        return super::broadcast::binary(entry, a, b);
+    }
     same_device(entry, &[a, b])?;
-    a.same_shape(b, entry)?;
     let device = a.device();
     let out = device.zeros(a.shape())?;
     let n = len_u32(device, a.numel(), entry)?;
@@ -172,7 +178,7 @@ pub fn sum_range(a: &DeviceTensor, offset: usize, n: usize) -> Result<DeviceTens
     }
 }
 
-fn groups(n: usize, per_group: usize) -> u32 {
+pub(super) fn groups(n: usize, per_group: usize) -> u32 {
     n.div_ceil(per_group) as u32
 }
 

@@ -113,7 +113,7 @@ impl Device {
         let scope = d.push_error_scope(wgpu::ErrorFilter::Validation);
         let shader = d.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(kernel.module),
-            source: wgpu::ShaderSource::Wgsl(kernel.source.into()),
+            source: wgpu::ShaderSource::Wgsl(with_real(kernel.source).into()),
         });
         let mut entries = vec![layout_entry(0, wgpu::BufferBindingType::Uniform)];
         for k in 0..reads + writes {
@@ -252,6 +252,12 @@ impl Device {
         self.0.queue.submit([encoder.finish()]);
         self.0.submissions.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// `source` with the line naming its float type prepended: maya's modules
+/// write `real`, never `f64` directly (tensors are f64 for now).
+fn with_real(source: &str) -> String {
+    format!("alias real = f64;\n{source}")
 }
 
 fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {

@@ -7,17 +7,25 @@
 //! reverse copies, so one tape spans both; host ops refuse device values
 //! and device ops host ones, naming both places.
 //!
+//! Device ops: [`add`] and [`mul`] (broadcasting as on the host), [`sum`],
+//! [`matmul`] (tiled, batched over equal batch axes), the W2 particle step
+//! and the W3 spring step, each with its adjoint.
+//!
 //! Kernels are WGSL (`src/gpu/wgsl/`), each forward beside its adjoint;
 //! dispatches are recorded into one command buffer and submitted every 32
 //! dispatches or when a value is read back. Reductions are fixed trees of
 //! workgroup sums (no float atomics), so results are the same bits on
-//! every run. Scatters become gathers over index tables built once (a
-//! spring network's [`DeviceSprings`]), in the host kernel's order.
+//! every run, and so are the matmul's (each entry one thread's sum over k
+//! in order) and the broadcast adjoints'. Scatters become gathers over
+//! index tables built once (a spring network's [`DeviceSprings`]), in the
+//! host kernel's order.
 
+mod broadcast;
 mod device;
 mod kernel;
 pub mod kernels;
 mod launch;
+mod matmul;
 mod ops;
 mod rollout;
 mod springs;
@@ -28,6 +36,7 @@ mod transfer;
 pub use device::{Device, DeviceInfo, DeviceOptions};
 pub use kernel::{apply, DeviceKernel};
 pub use launch::WgslKernel;
+pub use matmul::matmul;
 pub use ops::{add, mul, particle_step, particle_steps, sum};
 pub use springs::{spring_step, DeviceSprings};
 pub use system::DeviceParticleSystem;

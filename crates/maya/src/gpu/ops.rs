@@ -1,45 +1,64 @@
 //! maya's device ops on the tape: add, mul, sum and the particle step,
-//! each a [`DeviceKernel`] whose adjoint records dispatches.
+//! each a [`DeviceKernel`] (the steps through [`record_step`]) whose
+//! adjoint records dispatches.
 
-use super::kernel::{apply, refuse_mass_gradient, DeviceKernel};
+use super::broadcast::reduce_into;
+use super::kernel::{apply, record_step, DeviceKernel};
 use super::kernels;
 use super::tensor::DeviceTensor;
 use crate::error::Result;
 use crate::TVar;
 
-struct Add;
+/// `a + b` or `a ⊙ b`, broadcast.
+#[derive(Clone, Copy, PartialEq)]
+enum Elementwise {
+    Add,
+    Mul,
+}
 
-impl DeviceKernel for Add {
+impl DeviceKernel for Elementwise {
     type Saved = ();
 
     fn name(&self) -> &'static str {
-        "device add"
+        match self {
+            Elementwise::Add => "device add",
+            Elementwise::Mul => "device mul",
+        }
     }
 
     fn forward(&self, x: &[&DeviceTensor], _needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        Ok((vec![kernels::add(x[0], x[1])?], ()))
+        let y = match self {
+            Elementwise::Add => kernels::add(x[0], x[1])?,
+            Elementwise::Mul => kernels::mul(x[0], x[1])?,
+        };
+        Ok((vec![y], ()))
     }
 
-    /// ḡa += ḡy, ḡb += ḡy.
+    /// Add: ḡa += ḡy, ḡb += ḡy; mul: ḡa += ḡy ⊙ b, ḡb += ḡy ⊙ a; each
+    /// summed over the axes its input was broadcast along.
     fn vjp(
         &self,
         _saved: &(),
-        _x: &[&DeviceTensor],
+        x: &[&DeviceTensor],
         _y: &[&DeviceTensor],
         gy: &[&DeviceTensor],
         gx: &[&DeviceTensor],
         needs: &[bool],
     ) -> Result<()> {
-        for (g, &need) in gx.iter().zip(needs) {
-            if need {
-                kernels::add_into(g, gy[0])?;
+        for k in 0..2 {
+            if needs[k] {
+                let other = (*self == Elementwise::Mul).then_some(x[1 - k]);
+                reduce_into(gx[k], gy[0], other)?;
             }
         }
         Ok(())
     }
 }
 
-/// `a + b` on their device (equal shapes; no broadcasting yet).
+/// `a + b` on their device, broadcasting by the host's rules (shapes
+/// aligned on the right, each pair of axes equal or one of them 1; up to
+/// 8 axes). The adjoint sums each input's gradient over the axes it was
+/// broadcast along in a fixed order: the same bits on every run.
 ///
 /// ```no_run
 /// use maya::gpu::{self, Device};
@@ -52,44 +71,26 @@ impl DeviceKernel for Add {
 /// # Ok::<(), maya::Error>(())
 /// ```
 pub fn add<'t>(a: &TVar<'t>, b: &TVar<'t>) -> Result<TVar<'t>> {
-    Ok(apply(Add, &[*a, *b])?[0])
+    Ok(apply(Elementwise::Add, &[*a, *b])?[0])
 }
 
-struct Mul;
-
-impl DeviceKernel for Mul {
-    type Saved = ();
-
-    fn name(&self) -> &'static str {
-        "device mul"
-    }
-
-    fn forward(&self, x: &[&DeviceTensor], _needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        Ok((vec![kernels::mul(x[0], x[1])?], ()))
-    }
-
-    /// ḡa += ḡy ⊙ b, ḡb += ḡy ⊙ a.
-    fn vjp(
-        &self,
-        _saved: &(),
-        x: &[&DeviceTensor],
-        _y: &[&DeviceTensor],
-        gy: &[&DeviceTensor],
-        gx: &[&DeviceTensor],
-        needs: &[bool],
-    ) -> Result<()> {
-        for k in 0..2 {
-            if needs[k] {
-                kernels::mul_into(gx[k], gy[0], x[1 - k])?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `a ⊙ b` on their device (equal shapes; no broadcasting yet).
+/// `a ⊙ b` on their device, broadcasting as [`add`] does.
+///
+/// ```no_run
+/// use maya::gpu::{self, Device};
+/// use maya::{Tensor, TensorTape};
+/// let d = Device::new()?;
+/// let t = TensorTape::new();
+/// let x = t.var(Tensor::from_data(vec![1.0, 2.0, 3.0, 4.0], vec![2, 2]));
+/// let w = t.var(Tensor::from_data(vec![10.0, 100.0], vec![2]));
+/// let y = gpu::mul(&x.to_device(&d), &w.to_device(&d))?; // w scales each row
+/// assert_eq!(y.to_host().value().data, vec![10.0, 200.0, 30.0, 400.0]);
+/// let g = t.grad(gpu::sum(&y)?.to_host());
+/// assert_eq!(g[w.idx()].data, vec![4.0, 6.0]); // summed over the rows
+/// # Ok::<(), maya::Error>(())
+/// ```
 pub fn mul<'t>(a: &TVar<'t>, b: &TVar<'t>) -> Result<TVar<'t>> {
-    Ok(apply(Mul, &[*a, *b])?[0])
+    Ok(apply(Elementwise::Mul, &[*a, *b])?[0])
 }
 
 struct Sum;
@@ -142,50 +143,6 @@ fn add_drag_and_floor(
     Ok(())
 }
 
-/// One step of particles in 3D under gravity, linear drag and a penalty
-/// floor at z = 0, semi-implicit Euler: the device twin of the host step
-/// of a `ParticleSystem` with gravity, drag and `Ground::floor(3)`.
-struct ParticleStep {
-    dt: f64,
-    gravity: [f64; 3],
-}
-
-impl DeviceKernel for ParticleStep {
-    type Saved = ();
-
-    fn name(&self) -> &'static str {
-        "device particle step"
-    }
-
-    fn forward(&self, x: &[&DeviceTensor], needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        refuse_mass_gradient("device particle step", needs)?;
-        let (p1, v1) = kernels::particle_step(x, self.dt, self.gravity)?;
-        Ok((vec![p1, v1], ()))
-    }
-
-    /// ḡp, ḡv per particle; ḡc, ḡk by two deterministic sums of the
-    /// per-particle contributions.
-    fn vjp(
-        &self,
-        _saved: &(),
-        x: &[&DeviceTensor],
-        _y: &[&DeviceTensor],
-        gy: &[&DeviceTensor],
-        gx: &[&DeviceTensor],
-        needs: &[bool],
-    ) -> Result<()> {
-        let n = x[2].numel();
-        let partials = kernels::particle_step_adjoint(
-            x,
-            self.dt,
-            self.gravity,
-            (gy[0], gy[1]),
-            (gx[0], gx[1]),
-        )?;
-        add_drag_and_floor(&partials, n, gx, needs)
-    }
-}
-
 /// One semi-implicit Euler step of N particles in 3D on their device:
 /// a = g − (c/m) v + (k/m) relu(−p_z) e_z, v' = v + dt a, p' = p + dt v',
 /// for positions and velocities `[N, 3]`, masses `[N]` (no gradient),
@@ -221,57 +178,19 @@ pub fn particle_step<'t>(
     dt: f64,
     gravity: [f64; 3],
 ) -> Result<(TVar<'t>, TVar<'t>)> {
-    let out = apply(ParticleStep { dt, gravity }, &[*p, *v, *mass, *c, *k])?;
-    Ok((out[0], out[1]))
-}
-
-/// `steps` particle steps fused into one dispatch and one tape node,
-/// keeping each step's starting state for the adjoint (one dispatch too).
-struct ParticleSteps {
-    dt: f64,
-    gravity: [f64; 3],
-    steps: usize,
-}
-
-impl DeviceKernel for ParticleSteps {
-    type Saved = DeviceTensor;
-
-    fn name(&self) -> &'static str {
-        "device fused particle steps"
-    }
-
-    fn forward(
-        &self,
-        x: &[&DeviceTensor],
-        needs: &[bool],
-    ) -> Result<(Vec<DeviceTensor>, DeviceTensor)> {
-        refuse_mass_gradient("device fused particle steps", needs)?;
-        let (p1, v1, trajectory) = kernels::particle_steps(x, self.dt, self.gravity, self.steps)?;
-        Ok((vec![p1, v1], trajectory))
-    }
-
-    /// ḡp, ḡv per particle back through every step; ḡc, ḡk by two
-    /// deterministic sums of the per-particle totals.
-    fn vjp(
-        &self,
-        trajectory: &DeviceTensor,
-        x: &[&DeviceTensor],
-        _y: &[&DeviceTensor],
-        gy: &[&DeviceTensor],
-        gx: &[&DeviceTensor],
-        needs: &[bool],
-    ) -> Result<()> {
-        let n = x[2].numel();
-        let partials = kernels::particle_steps_adjoint(
-            x,
-            self.dt,
-            self.gravity,
-            trajectory,
-            (gy[0], gy[1]),
-            (gx[0], gx[1]),
-        )?;
-        add_drag_and_floor(&partials, n, gx, needs)
-    }
+    // ḡp, ḡv per particle; ḡc, ḡk by two deterministic sums of the
+    // per-particle contributions.
+    record_step(
+        "device particle step",
+        &[*p, *v, *mass, *c, *k],
+        move |x| Ok((kernels::particle_step(x, dt, gravity)?, ())),
+        move |_: &(), x, gy, gx, needs| {
+            let [gp1, gv1] = gy;
+            let partials =
+                kernels::particle_step_adjoint(x, dt, gravity, (gp1, gv1), (gx[0], gx[1]))?;
+            add_drag_and_floor(&partials, x[2].numel(), gx, needs)
+        },
+    )
 }
 
 /// [`particle_step`] `steps` times in one dispatch and one tape node: each
@@ -310,7 +229,27 @@ pub fn particle_steps<'t>(
     if steps == 0 {
         return Ok((*p, *v));
     }
-    let node = ParticleSteps { dt, gravity, steps };
-    let out = apply(node, &[*p, *v, *mass, *c, *k])?;
-    Ok((out[0], out[1]))
+    // ḡp, ḡv per particle back through every step (the forward keeps each
+    // step's starting state); ḡc, ḡk by two deterministic sums of the
+    // per-particle totals.
+    record_step(
+        "device fused particle steps",
+        &[*p, *v, *mass, *c, *k],
+        move |x| {
+            let (p1, v1, trajectory) = kernels::particle_steps(x, dt, gravity, steps)?;
+            Ok(((p1, v1), trajectory))
+        },
+        move |trajectory: &DeviceTensor, x, gy, gx, needs| {
+            let [gp1, gv1] = gy;
+            let partials = kernels::particle_steps_adjoint(
+                x,
+                dt,
+                gravity,
+                trajectory,
+                (gp1, gv1),
+                (gx[0], gx[1]),
+            )?;
+            add_drag_and_floor(&partials, x[2].numel(), gx, needs)
+        },
+    )
 }

@@ -10,7 +10,7 @@
 //! the same bits on every run, and the host's sums term by term.
 
 use super::device::Device;
-use super::kernel::{apply, refuse_mass_gradient, DeviceKernel};
+use super::kernel::record_step;
 use super::launch::WgslKernel;
 use super::tensor::DeviceTensor;
 use crate::dynamics::SpringNetwork;
@@ -218,49 +218,6 @@ pub(crate) fn step_adjoint(
     )
 }
 
-/// The tape node of one step.
-struct SpringStep {
-    springs: DeviceSprings,
-    dt: f64,
-    gravity: [f64; 3],
-}
-
-impl DeviceKernel for SpringStep {
-    type Saved = ();
-
-    fn name(&self) -> &'static str {
-        "device spring step"
-    }
-
-    fn forward(&self, x: &[&DeviceTensor], needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
-        refuse_mass_gradient("device spring step", needs)?;
-        let (p1, v1) = step_forward(&self.springs, x, self.dt, self.gravity)?;
-        Ok((vec![p1, v1], ()))
-    }
-
-    /// Every gradient in one dispatch (ḡk and ḡL land in the tape's
-    /// buffers, which exist, zero, for constants too).
-    fn vjp(
-        &self,
-        _saved: &(),
-        x: &[&DeviceTensor],
-        _y: &[&DeviceTensor],
-        gy: &[&DeviceTensor],
-        gx: &[&DeviceTensor],
-        _needs: &[bool],
-    ) -> Result<()> {
-        step_adjoint(
-            &self.springs,
-            x,
-            self.dt,
-            self.gravity,
-            [gy[0], gy[1]],
-            [gx[0], gx[1]],
-            [gx[3], gx[4]],
-        )
-    }
-}
-
 /// One semi-implicit Euler step of a mass-spring network on its device,
 /// the device twin of a [`ParticleSystem`](crate::dynamics::ParticleSystem)
 /// with [`with_springs`](crate::dynamics::ParticleSystem::with_springs)
@@ -308,13 +265,18 @@ pub fn spring_step<'t>(
     dt: f64,
     gravity: [f64; 3],
 ) -> Result<(TVar<'t>, TVar<'t>)> {
-    let node = SpringStep {
-        springs: springs.clone(),
-        dt,
-        gravity,
-    };
-    let out = apply(node, &[*p, *v, *mass, *k, *rest])?;
-    Ok((out[0], out[1]))
+    let (forward_springs, adjoint_springs) = (springs.clone(), springs.clone());
+    // Every gradient in one dispatch (ḡk and ḡL land in the tape's
+    // buffers, which exist, zero, for constants too).
+    record_step(
+        "device spring step",
+        &[*p, *v, *mass, *k, *rest],
+        move |x| Ok((step_forward(&forward_springs, x, dt, gravity)?, ())),
+        move |_: &(), x, gy, gx, _needs| {
+            let (state, params) = ([gx[0], gx[1]], [gx[3], gx[4]]);
+            step_adjoint(&adjoint_springs, x, dt, gravity, gy, state, params)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -283,7 +283,8 @@ fn f64_on_a_device_opened_without_it_is_an_error() {
     let no_f64 = Device::with_options(DeviceOptions {
         f64: false,
         ..Default::default()
-    }).unwrap();
+    })
+    .unwrap();
     assert!(!no_f64.info().f64);
     let err = no_f64.upload(&Tensor::ones(&[4])).unwrap_err();
     assert!(

@@ -4,13 +4,14 @@
 //! is submitted, which reading any tensor back does.
 
 use super::device::Device;
+use super::dtype::DType;
 use super::launch::{Uniform, WgslKernel};
 use super::tensor::{same_dtype, DeviceTensor};
 use crate::error::{DeviceError, Error, Result};
 
 const ELEMENTWISE: &str = include_str!("wgsl/elementwise.wgsl");
 const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
-const PARTICLES: &str = include_str!("wgsl/particles.wgsl");
+pub(super) const PARTICLES: &str = include_str!("wgsl/particles.wgsl");
 
 /// An entry point of one of maya's modules.
 const fn kernel(module: &'static str, source: &'static str, entry: &'static str) -> WgslKernel {
@@ -179,14 +180,20 @@ fn groups(n: usize, per_group: usize) -> u32 {
 }
 
 /// The particle step's constants: time step and gravity.
-fn particle_params(x: &[&DeviceTensor], n: u32, dt: f64, g: [f64; 3]) -> Uniform {
-    particle_steps_params(x, n, 0, dt, g)
+fn particle_params(dtype: DType, n: u32, dt: f64, g: [f64; 3]) -> Uniform {
+    particle_steps_params(dtype, n, 0, dt, g)
 }
 
 /// The particle kernels' constants (`Params` in particles.wgsl: n, steps,
 /// dt, gx, gy, gz) in the inputs' dtype, with the steps of a fused rollout.
-fn particle_steps_params(x: &[&DeviceTensor], n: u32, steps: u32, dt: f64, g: [f64; 3]) -> Uniform {
-    let u = Uniform::new(x[0].dtype()).u32(n).u32(steps);
+pub(super) fn particle_steps_params(
+    dtype: DType,
+    n: u32,
+    steps: u32,
+    dt: f64,
+    g: [f64; 3],
+) -> Uniform {
+    let u = Uniform::new(dtype).u32(n).u32(steps);
     [dt, g[0], g[1], g[2]].into_iter().fold(u, Uniform::real)
 }
 
@@ -230,7 +237,7 @@ pub(crate) fn particle_step(
     let n32 = len_u32(device, n, "particle step")?;
     let k = kernel("particles", PARTICLES, "step_forward");
     let [s0, s1, s2] = &scratch;
-    let params = particle_params(x, n32, dt, g);
+    let params = particle_params(x[0].dtype(), n32, dt, g);
     device.launch(
         &k,
         params.bytes(),
@@ -259,7 +266,7 @@ pub(crate) fn particle_step_adjoint(
     let write = [grad_out.0, grad_out.1, grad_pv.0, grad_pv.1, &partials];
     device.launch(
         &k,
-        particle_params(x, n32, dt, g).bytes(),
+        particle_params(x[0].dtype(), n32, dt, g).bytes(),
         x,
         &write,
         groups(n, GROUP),
@@ -289,7 +296,7 @@ pub(crate) fn particle_steps(
     let s32 = len_u32(device, steps, "fused particle steps")?;
     let k = kernel("particles", PARTICLES, "steps_forward");
     let [s0, s1, s2] = &scratch;
-    let params = particle_steps_params(x, n32, s32, dt, g);
+    let params = particle_steps_params(x[0].dtype(), n32, s32, dt, g);
     let write = [&p1, &v1, s0, s1, s2, &trajectory];
     device.launch(&k, params.bytes(), x, &write, groups(n, GROUP))?;
     Ok((p1, v1, trajectory))
@@ -315,7 +322,7 @@ pub(crate) fn particle_steps_adjoint(
     let write = [
         grad_out.0, grad_out.1, grad_pv.0, grad_pv.1, &partials, trajectory,
     ];
-    let params = particle_steps_params(x, n32, s32, dt, g);
+    let params = particle_steps_params(x[0].dtype(), n32, s32, dt, g);
     device.launch(&k, params.bytes(), x, &write, groups(n, GROUP))?;
     Ok(partials)
 }

@@ -30,6 +30,8 @@ mod springs;
 mod system;
 mod tensor;
 mod transfer;
+#[cfg(test)]
+mod uniform_layout;
 
 pub use device::{Device, DeviceInfo, DeviceOptions};
 pub use dtype::DType;

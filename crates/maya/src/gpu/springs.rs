@@ -10,6 +10,7 @@
 //! the same bits on every run, and the host's sums term by term.
 
 use super::device::Device;
+use super::dtype::DType;
 use super::kernel::{apply, refuse_mass_gradient, DeviceKernel};
 use super::launch::{Uniform, WgslKernel};
 use super::tensor::{same_dtype, DeviceTensor};
@@ -17,7 +18,7 @@ use crate::dynamics::SpringNetwork;
 use crate::error::{DeviceError, Error, Result};
 use crate::TVar;
 
-const SPRINGS: &str = include_str!("wgsl/springs.wgsl");
+pub(super) const SPRINGS: &str = include_str!("wgsl/springs.wgsl");
 /// Threads per workgroup (the WGSL's `@workgroup_size`).
 const GROUP: usize = 64;
 
@@ -121,16 +122,10 @@ fn incidence_table(network: &SpringNetwork) -> Vec<usize> {
 
 /// The step's constants (`Params` in springs.wgsl: n, s, dim, dt, gx, gy,
 /// gz) in the inputs' dtype.
-fn step_params(
-    springs: &DeviceSprings,
-    x: &[&DeviceTensor],
-    dim: usize,
-    dt: f64,
-    g: [f64; 3],
-) -> Uniform {
-    let u = [springs.n, springs.s, dim]
+pub(super) fn step_params(dtype: DType, [n, s, dim]: [usize; 3], dt: f64, g: [f64; 3]) -> Uniform {
+    let u = [n, s, dim]
         .into_iter()
-        .fold(Uniform::new(x[0].dtype()), |u, k| u.u32(k as u32));
+        .fold(Uniform::new(dtype), |u, k| u.u32(k as u32));
     [dt, g[0], g[1], g[2]].into_iter().fold(u, Uniform::real)
 }
 
@@ -190,7 +185,7 @@ pub(crate) fn step_forward(
     read.extend_from_slice(x);
     device.launch(
         &kernel("step_forward"),
-        step_params(springs, x, dim, dt, gravity).bytes(),
+        step_params(x[0].dtype(), [springs.n, springs.s, dim], dt, gravity).bytes(),
         &read,
         &[&p1, &v1],
         springs.n.div_ceil(GROUP) as u32,
@@ -218,7 +213,7 @@ pub(crate) fn step_adjoint(
     let [gp, gv] = grad_state;
     springs.device().launch(
         &kernel("step_adjoint"),
-        step_params(springs, x, dim, dt, gravity).bytes(),
+        step_params(x[0].dtype(), [springs.n, springs.s, dim], dt, gravity).bytes(),
         &read,
         &[gp1, gv1, gk, gl, gp, gv],
         springs.n.max(springs.s).div_ceil(GROUP) as u32,

@@ -100,11 +100,8 @@ impl Device {
             DType::F64 => self.write(&d, bytemuck::cast_slice(&t.data)),
             DType::F32 => {
                 let narrow: Vec<f32> = t.data.iter().map(|&x| x as f32).collect();
-                let overflow = t.data.iter().zip(&narrow);
-                if let Some(index) = overflow
-                    .clone()
-                    .position(|(x, y)| x.is_finite() && y.is_infinite())
-                {
+                let overflows = |(x, y): (&f64, &f32)| x.is_finite() && y.is_infinite();
+                if let Some(index) = t.data.iter().zip(&narrow).position(overflows) {
                     return Err(Error::Device(DeviceError::OutOfRange {
                         what: "uploading a tensor",
                         index,

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 /// Opens the device as `maya::gpu::Device::new` does and prints what it
-/// is and offers.
+/// is and offers, with the float types its tensors may have (`dtypes:`).
 #[cfg(feature = "gpu")]
 pub fn run() -> Result<()> {
     let device = maya::gpu::Device::new()?;

@@ -36,7 +36,7 @@ enum Command {
     /// BENCHMARKS.md specifies.
     Bench(bench::BenchArgs),
     /// Print the compute device maya's GPU kernels would run on: adapter,
-    /// backend, f64 support and limits (needs the `gpu` feature).
+    /// backend, f64 support, dtypes and limits (needs the `gpu` feature).
     GpuInfo,
 }
 

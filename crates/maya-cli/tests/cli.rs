@@ -324,6 +324,13 @@ fn an_unknown_device_lists_the_valid_ones() {
     );
 }
 
+#[test]
+fn a_dtype_other_than_f64_needs_the_device() {
+    let (ok, _, stderr) = maya(&["bench", "--workload", "W2", "--dtype", "f32"]);
+    assert!(!ok);
+    assert!(stderr.contains("--device gpu"), "{stderr}");
+}
+
 #[cfg(not(feature = "gpu"))]
 #[test]
 fn without_the_gpu_feature_device_commands_say_how_to_get_it() {
@@ -354,6 +361,7 @@ fn gpu_info_names_the_adapter_and_its_f64_support() {
         "adapter:",
         "backend:",
         "f64 (SHADER_F64):",
+        "dtypes:",
         "max storage binding:",
     ] {
         assert!(stdout.contains(field), "{field} missing from {stdout}");
@@ -366,6 +374,18 @@ fn bench_on_the_device_refuses_workloads_without_device_kernels() {
     let (ok, _, stderr) = maya(&["bench", "--workload", "W1", "--device", "gpu"]);
     assert!(!ok);
     assert!(stderr.contains("W2, W3 and W4 only"), "{stderr}");
+    let args = [
+        "bench",
+        "--workload",
+        "W2",
+        "--device",
+        "gpu",
+        "--dtype",
+        "f16",
+    ];
+    let (ok, _, stderr) = maya(&args);
+    assert!(!ok);
+    assert!(stderr.contains("valid dtypes: f64, f32"), "{stderr}");
 }
 
 #[cfg(feature = "gpu")]
@@ -410,4 +430,35 @@ fn bench_w4_on_the_device_names_it_and_agrees_with_the_cpu() {
         (l_gpu - l_cpu).abs() <= 1e-12 * l_cpu.abs(),
         "{l_gpu} vs {l_cpu}"
     );
+}
+
+#[cfg(feature = "gpu")]
+#[test]
+fn bench_on_the_device_in_f32_names_the_dtype_in_each_line() {
+    let args = [
+        "bench",
+        "--workload",
+        "W2",
+        "--size",
+        "4",
+        "--mode",
+        "forward",
+        "--runs",
+        "1",
+        "--device",
+        "gpu",
+        "--dtype",
+        "f32",
+    ];
+    let (ok, stdout, stderr) = maya(&args);
+    if !ok && std::env::var("MAYA_REQUIRE_GPU").as_deref() != Ok("1") {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "GPU test skipped: {}", stderr.trim());
+        return;
+    }
+    assert!(ok, "{stderr}");
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(line["system"], "maya-gpu-f32", "{line}");
+    assert_eq!(line["dtype"], "f32", "{line}");
+    assert!(line["loss"].as_f64().is_some_and(f64::is_finite), "{line}");
 }

@@ -280,7 +280,11 @@ fn f64_on_a_device_opened_without_it_is_an_error() {
     if device().is_none() {
         return;
     }
-    let no_f64 = Device::with_options(DeviceOptions { f64: false }).unwrap();
+    let no_f64 = Device::with_options(DeviceOptions {
+        f64: false,
+        ..Default::default()
+    })
+    .unwrap();
     assert!(!no_f64.info().f64);
     let err = no_f64.upload(&Tensor::ones(&[4])).unwrap_err();
     assert!(

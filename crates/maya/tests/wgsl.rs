@@ -1,6 +1,9 @@
 //! Every WGSL module of `src/gpu/wgsl/` is parsed and validated with naga
 //! (the compiler wgpu uses), without an adapter and without the `gpu`
-//! feature, and f64 code may not call the transcendental builtins that
+//! feature, in both precisions: each module names its float type `real`,
+//! and the launcher prepends `alias real = f64;` or `alias real = f32;`
+//! (the f32 variant is validated without the FLOAT64 capability, so no
+//! f64 may leak into it). f64 code may not call the transcendental builtins that
 //! Vulkan's GLSL.std.450 defines for 16- and 32-bit floats only (naga would
 //! emit invalid SPIR-V for them, which some drivers run and others answer
 //! with garbage).
@@ -34,17 +37,30 @@ const F32_ONLY: [MathFunction; 20] = [
     MathFunction::Log2,
 ];
 
+/// The line the launcher prepends to a module for each precision (as
+/// `gpu::DType` writes it).
+const ALIASES: [(&str, &str); 2] = [
+    ("f64", "alias real = f64;\n"),
+    ("f32", "alias real = f32;\n"),
+];
+
 /// Parses and validates one module (f64 and int64 allowed, as requested
 /// from the device), then rejects an f32-only builtin applied to f64.
 fn check(name: &str, source: &str) -> Result<(), String> {
-    let module: Module =
-        naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
-    let info = Validator::new(
-        ValidationFlags::all(),
+    check_with(
+        name,
+        source,
         Capabilities::FLOAT64 | Capabilities::SHADER_INT64,
     )
-    .validate(&module)
-    .map_err(|e| e.emit_to_string(source))?;
+}
+
+/// [`check`] under the given capabilities.
+fn check_with(name: &str, source: &str, capabilities: Capabilities) -> Result<(), String> {
+    let module: Module =
+        naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
+    let info = Validator::new(ValidationFlags::all(), capabilities)
+        .validate(&module)
+        .map_err(|e| e.emit_to_string(source))?;
     let functions = module
         .functions
         .iter()
@@ -84,14 +100,20 @@ fn every_wgsl_module_parses_validates_and_avoids_f64_transcendentals() {
     for entry in std::fs::read_dir(wgsl_dir()).expect("src/gpu/wgsl exists") {
         let path = entry.expect("a directory entry").path();
         if path.extension().is_some_and(|e| e == "wgsl") {
-            // The launcher prepends the alias naming the float type `real`.
-            let source = format!(
-                "alias real = f64;\n{}",
-                std::fs::read_to_string(&path).expect("readable WGSL")
-            );
+            let source = std::fs::read_to_string(&path).expect("readable WGSL");
             let name = path.file_name().unwrap().to_string_lossy().to_string();
-            if let Err(e) = check(&name, &source) {
-                panic!("{e}");
+            // The launcher prepends the alias naming the float type `real`.
+            for (dtype, alias) in ALIASES {
+                let variant = format!("{alias}{source}");
+                // The f32 variant validates without FLOAT64: an f64 (or an
+                // `lf` literal) left in a module fails here.
+                let caps = match dtype {
+                    "f64" => Capabilities::FLOAT64 | Capabilities::SHADER_INT64,
+                    _ => Capabilities::SHADER_INT64,
+                };
+                if let Err(e) = check_with(&format!("{name} ({dtype})"), &variant, caps) {
+                    panic!("{e}");
+                }
             }
             seen += 1;
         }
@@ -120,6 +142,12 @@ fn an_f64_transcendental_is_rejected_and_its_f32_twin_and_sqrt_are_not() {
     check("ok.wgsl", &module("f32", "exp")).unwrap();
     check("ok.wgsl", &module("f64", "sqrt")).unwrap();
     check("ok.wgsl", &module("f64", "abs")).unwrap();
+    // Through the launcher's alias: `real` is f64 in one variant and f32
+    // in the other, and only the f64 one is rejected.
+    let aliased = |alias: &str| format!("{alias}{}", module("real", "exp"));
+    let err = check("alias.wgsl", &aliased(ALIASES[0].1)).unwrap_err();
+    assert!(err.contains("Exp on f64"), "{err}");
+    check("alias.wgsl", &aliased(ALIASES[1].1)).unwrap();
     // A helper function is checked as well as the entry point.
     let helper = "@group(0) @binding(0) var<storage, read_write> x: array<f64>;\n\
                   fn soft(y: f64) -> f64 { return log(y); }\n\

@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// one dispatch per step).
     #[arg(long, default_value_t = 1)]
     steps_per_dispatch: usize,
+    /// The device tensors' float type: f64, or f32 (with `--device gpu`;
+    /// the host runs f64); named in each line's `system` and `dtype`.
+    #[arg(long, default_value = "f64")]
+    dtype: String,
 }
 
 /// What one timed repetition returns: the loss and, in grad mode, the
@@ -108,6 +112,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     let selected = select(&args.workload)?;
     match args.device.as_str() {
+        "cpu" if args.dtype != "f64" => {
+            bail!(
+                "the host runs f64 only; --dtype {} needs --device gpu",
+                args.dtype
+            )
+        }
         "cpu" => {}
         "gpu" => return run_on_device(args, &selected, modes),
         d => bail!("unknown device `{d}`; valid devices: cpu, gpu"),
@@ -154,12 +164,20 @@ fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Res
     if args.steps_per_dispatch == 0 {
         bail!("--steps-per-dispatch must be at least 1");
     }
-    let device = maya::gpu::Device::new()?;
+    let dtype: maya::gpu::DType = args.dtype.parse().map_err(anyhow::Error::msg)?;
+    let options = maya::gpu::DeviceOptions {
+        dtype,
+        ..Default::default()
+    };
+    let device = maya::gpu::Device::with_options(options)?;
     let info = device.info();
     eprintln!(
-        "device: {} ({}, {}), f64: {}",
+        "device: {} ({}, {}), f64: {}, running {dtype}",
         info.name, info.backend, info.device_type, info.f64
     );
+    if !info.dtypes().contains(&dtype) {
+        bail!("{} has no {dtype} shaders; pass --dtype f32", info.name);
+    }
     for w in selected {
         let prepare = on_device(w).expect("checked above");
         let sizes: Vec<usize> = match args.size {
@@ -171,8 +189,9 @@ fn run_on_device(args: &BenchArgs, selected: &[Workload], modes: &[&str]) -> Res
                 let fused = args.steps_per_dispatch;
                 let body = prepare(&device, size, mode == "grad", fused);
                 let mut line = time_body(w, body, size, mode, args.runs);
-                line["system"] = json!("maya-gpu-f64");
+                line["system"] = json!(format!("maya-gpu-{dtype}"));
                 line["device"] = json!(info.name);
+                line["dtype"] = json!(dtype.name());
                 if w.alias == "W2" {
                     line["steps_per_dispatch"] = json!(fused);
                 }

@@ -15,12 +15,49 @@ pub enum DeviceError {
     /// An f64 kernel or tensor on a device without 64-bit float shaders.
     #[error(
         "{what} needs f64 shaders, but {device} lacks SHADER_F64 (Metal, browsers, the GL \
-         backend and some integrated GPUs have none); run it on the host or on a Vulkan device"
+         backend and some integrated GPUs have none); run it in f32 (DeviceOptions's dtype, or \
+         to_device_as with DType::F32), on the host, or on a Vulkan device with f64"
     )]
     NoF64 {
         /// What asked for f64.
         what: &'static str,
         /// The device, named by its adapter and backend.
+        device: String,
+    },
+    /// A device op whose inputs have different float types (f64 and f32).
+    #[error(
+        "{op}: input {first_input} is {first} but input {second_input} is {second}; device ops \
+         take one float type: bring one to the host and back with to_device_as"
+    )]
+    DTypeMismatch {
+        /// The op that was called.
+        op: &'static str,
+        /// Index of the first input.
+        first_input: usize,
+        /// Its float type ("f64", "f32").
+        first: String,
+        /// Index of the first input of another type.
+        second_input: usize,
+        /// That one's float type.
+        second: String,
+    },
+    /// A finite host value too large for the device's float type.
+    #[error(
+        "{what}: entry {index} = {value:e} overflows {dtype} (largest {max:e}) on {device}; \
+         rescale it or keep it in f64"
+    )]
+    OutOfRange {
+        /// What was being copied.
+        what: &'static str,
+        /// The entry's index.
+        index: usize,
+        /// Its value.
+        value: f64,
+        /// The device float type ("f32").
+        dtype: String,
+        /// The type's largest finite value.
+        max: f64,
+        /// The device.
         device: String,
     },
     /// A buffer larger than what one shader binding may address.

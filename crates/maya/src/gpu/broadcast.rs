@@ -67,7 +67,7 @@ pub(crate) fn binary(
     same_device(entry, &[a, b])?;
     let shape = result_shape(entry, a.shape(), b.shape())?;
     let device = a.device();
-    let out = device.zeros(&shape)?;
+    let out = a.zeros_like(&shape)?;
     let n = numel(&shape);
     len_u32(device, n, entry)?;
     let sa = broadcast_strides(a.shape(), &shape);

@@ -1,13 +1,15 @@
 //! The device handle: adapter, device and queue, what the adapter offers,
 //! the pipeline cache, memory accounting and the batched command recorder.
 
+use super::dtype::DType;
 use crate::error::{DeviceError, Error, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The pipeline cache's key: module, entry, tensors read, tensors written.
-pub(crate) type PipelineKey = (&'static str, &'static str, usize, usize);
+/// The pipeline cache's key: module, entry, float type, tensors read,
+/// tensors written.
+pub(crate) type PipelineKey = (&'static str, &'static str, DType, usize, usize);
 
 /// A compiled kernel: its pipeline and bind group layout (built by
 /// [`Device::launch`], cached here).
@@ -50,6 +52,8 @@ impl std::fmt::Display for DeviceInfo {
         writeln!(f, "type: {}", self.device_type)?;
         writeln!(f, "driver: {}", self.driver)?;
         writeln!(f, "f64 (SHADER_F64): {}", self.f64)?;
+        let dtypes: Vec<&str> = self.dtypes().iter().map(|d| d.name()).collect();
+        writeln!(f, "dtypes: {}", dtypes.join(", "))?;
         writeln!(f, "int64 (SHADER_INT64): {}", self.int64)?;
         writeln!(f, "max storage binding: {} bytes", self.max_storage_binding)?;
         writeln!(f, "max buffer: {} bytes", self.max_buffer)?;
@@ -71,22 +75,53 @@ impl std::fmt::Display for DeviceInfo {
     }
 }
 
+impl DeviceInfo {
+    /// The float types the device's tensors may have: f64 (with
+    /// SHADER_F64) and f32 (always).
+    pub fn dtypes(&self) -> Vec<DType> {
+        DType::ALL
+            .into_iter()
+            .filter(|&d| d != DType::F64 || self.f64)
+            .collect()
+    }
+}
+
 /// How to open a device.
+///
+/// ```no_run
+/// use maya::gpu::{DType, Device, DeviceOptions};
+/// // A device whose tensors are f32 unless asked otherwise.
+/// let device = Device::with_options(DeviceOptions { dtype: DType::F32, ..Default::default() })?;
+/// assert_eq!(device.dtype(), DType::F32);
+/// # Ok::<(), maya::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceOptions {
-    /// Ask for 64-bit float shaders (on by default; f64 tensors need it).
+    /// Ask for 64-bit float shaders (on by default, and granted where the
+    /// adapter has them; f64 tensors need them).
     pub f64: bool,
+    /// The dtype of the device's tensors unless one is named
+    /// ([`Device::upload`], [`TVar::to_device`](crate::TVar::to_device),
+    /// [`ParticleSystem::on`](crate::dynamics::ParticleSystem::on)):
+    /// f64 by default, so that an adapter without f64 says so
+    /// ([`DeviceError::NoF64`]) rather than computing in f32 unasked.
+    pub dtype: DType,
 }
 
 impl Default for DeviceOptions {
     fn default() -> DeviceOptions {
-        DeviceOptions { f64: true }
+        DeviceOptions {
+            f64: true,
+            dtype: DType::F64,
+        }
     }
 }
 
 pub(crate) struct Inner {
     pub id: u64,
     pub info: DeviceInfo,
+    /// The dtype of tensors made without naming one.
+    pub dtype: DType,
     pub device: wgpu::Device,
     pub queue: wgpu::Queue,
     pub pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
@@ -134,7 +169,8 @@ impl Device {
     }
 
     /// [`Device::new`] with options; `f64: false` opens a device on which
-    /// f64 tensors are refused ([`DeviceError::NoF64`]).
+    /// f64 tensors are refused ([`DeviceError::NoF64`]), as does an adapter
+    /// without SHADER_F64 (it opens, f32 only: see [`DeviceInfo::dtypes`]).
     pub fn with_options(options: DeviceOptions) -> Result<Device> {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let instance =
@@ -189,6 +225,7 @@ impl Device {
         Ok(Device(Arc::new(Inner {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             info,
+            dtype: options.dtype,
             device,
             queue,
             pipelines: Mutex::default(),
@@ -203,6 +240,12 @@ impl Device {
     /// What the adapter is and offers.
     pub fn info(&self) -> &DeviceInfo {
         &self.0.info
+    }
+
+    /// The dtype of tensors made without naming one
+    /// ([`DeviceOptions::dtype`]).
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
     }
 
     /// This device's identity (unique in the process): tensors of two
@@ -234,11 +277,20 @@ impl Device {
         }
     }
 
-    /// Checks a new buffer against the binding limit and the budget, and
-    /// allocates it (zero-filled, as wgpu guarantees).
-    pub(crate) fn allocate(&self, what: &'static str, shape: &[usize]) -> Result<wgpu::Buffer> {
-        self.require_f64(what)?;
-        let bytes = (shape.iter().product::<usize>() as u64).saturating_mul(8);
+    /// Checks a new buffer of `shape` entries of `dtype` against the
+    /// device's dtypes, the binding limit and the budget, and allocates it
+    /// (zero-filled, as wgpu guarantees).
+    pub(crate) fn allocate(
+        &self,
+        what: &'static str,
+        shape: &[usize],
+        dtype: DType,
+    ) -> Result<wgpu::Buffer> {
+        if dtype == DType::F64 {
+            self.require_f64(what)?;
+        }
+        let bytes =
+            (shape.iter().product::<usize>() as u64).saturating_mul(dtype.size_bytes() as u64);
         let limit = self.0.info.max_storage_binding;
         if bytes > limit {
             return Err(Error::Device(DeviceError::BindingLimit {

@@ -1,7 +1,7 @@
 //! `DeviceKernel`: the device twin of [`Kernel`](crate::Kernel), and its
 //! recording on the tape.
 
-use super::tensor::DeviceTensor;
+use super::tensor::{same_dtype, DeviceTensor};
 use crate::error::{DeviceError, Error, Result};
 use crate::tape::{check_same_place, RecordedKernel, Value};
 use crate::TVar;
@@ -12,7 +12,7 @@ use std::marker::PhantomData;
 /// ops) and returns device tensors, and an adjoint that records the
 /// dispatches accumulating each input's gradient. The contract is that of
 /// [`Kernel`](crate::Kernel); the differences:
-/// - every input and output lives on one device;
+/// - every input and output lives on one device and has one dtype;
 /// - `grad_inputs[i]` is a device tensor of input `i`'s shape that `vjp`
 ///   **adds** into with its own dispatches (device buffers are written
 ///   through shared handles);
@@ -207,8 +207,9 @@ pub(crate) fn device_refs<'v>(
 /// and returns its outputs (on that device).
 ///
 /// Errors: inputs on different devices or on the host
-/// ([`DeviceError::Mismatch`], [`DeviceError::OnHost`]), handles of
-/// different tapes, or the kernel's own.
+/// ([`DeviceError::Mismatch`], [`DeviceError::OnHost`]), of different
+/// dtypes ([`DeviceError::DTypeMismatch`]), handles of different tapes, or
+/// the kernel's own.
 pub fn apply<'t>(kernel: impl DeviceKernel, inputs: &[TVar<'t>]) -> Result<Vec<TVar<'t>>> {
     let op = kernel.name();
     let Some(first) = inputs.first() else {
@@ -216,7 +217,9 @@ pub fn apply<'t>(kernel: impl DeviceKernel, inputs: &[TVar<'t>]) -> Result<Vec<T
     };
     let (outputs, saved) = TVar::with_raw_values(inputs, op, |values, needs| {
         check_same_place(op, values)?;
-        kernel.forward(&device_refs(values, op)?, needs)
+        let x = device_refs(values, op)?;
+        same_dtype(op, &x)?;
+        kernel.forward(&x, needs)
     })??;
     let ids = inputs.iter().map(TVar::idx).collect();
     let outputs = outputs.into_iter().map(Value::Device).collect();

@@ -4,13 +4,14 @@
 //! is submitted, which reading any tensor back does.
 
 use super::device::Device;
-use super::launch::WgslKernel;
-use super::tensor::DeviceTensor;
+use super::dtype::DType;
+use super::launch::{Uniform, WgslKernel};
+use super::tensor::{same_dtype, DeviceTensor};
 use crate::error::{DeviceError, Error, Result};
 
 const ELEMENTWISE: &str = include_str!("wgsl/elementwise.wgsl");
 const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
-const PARTICLES: &str = include_str!("wgsl/particles.wgsl");
+pub(super) const PARTICLES: &str = include_str!("wgsl/particles.wgsl");
 
 /// An entry point of one of maya's modules.
 pub(super) const fn kernel(
@@ -34,10 +35,11 @@ pub(super) fn len_u32(device: &Device, n: usize, what: &'static str) -> Result<u
     u32::try_from(n).map_err(|_| device.driver(what, format!("{n} entries exceed u32")))
 }
 
+/// Checks that `tensors` live on one device and share one dtype.
 pub(super) fn same_device(op: &'static str, tensors: &[&DeviceTensor]) -> Result<()> {
     let first = tensors[0].device();
     match tensors.iter().position(|t| t.device().id() != first.id()) {
-        None => Ok(()),
+        None => same_dtype(op, tensors),
         Some(k) => Err(Error::Device(DeviceError::Mismatch {
             op,
             first_input: 0,
@@ -48,17 +50,19 @@ pub(super) fn same_device(op: &'static str, tensors: &[&DeviceTensor]) -> Result
     }
 }
 
-/// `a + b` (one device; shapes that broadcast by the host's rules).
+/// `a + b` (one device, one dtype; shapes that broadcast by the host's
+/// rules).
 pub fn add(a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
     binary("add", a, b)
 }
 
-/// `a ⊙ b` (one device; shapes that broadcast by the host's rules).
+/// `a ⊙ b` (one device, one dtype; shapes that broadcast by the host's
+/// rules).
 pub fn mul(a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
     binary("mul", a, b)
 }
 
-/// `out += a` (equal shapes, one device).
+/// `out += a` (equal shapes, one device, one dtype).
 pub fn add_into(out: &DeviceTensor, a: &DeviceTensor) -> Result<()> {
     accumulate(out, a, "add_into")
 }
@@ -73,7 +77,7 @@ impl DeviceTensor {
     /// A copy in a new buffer (recorded after the dispatches so far): a
     /// value to accumulate into without touching this one.
     pub(crate) fn duplicate(&self) -> Result<DeviceTensor> {
-        let out = self.device().zeros(self.shape())?;
+        let out = self.zeros_like(self.shape())?;
         self.device().record_copy(self, &out);
         Ok(out)
     }
@@ -97,12 +101,12 @@ fn binary(entry: &'static str, a: &DeviceTensor, b: &DeviceTensor) -> Result<Dev
     }
     same_device(entry, &[a, b])?;
     let device = a.device();
-    let out = device.zeros(a.shape())?;
+    let out = a.zeros_like(a.shape())?;
     let n = len_u32(device, a.numel(), entry)?;
     let k = kernel("elementwise", ELEMENTWISE, entry);
     device.launch(
         &k,
-        &n.to_le_bytes(),
+        Uniform::new(a.dtype()).u32(n).bytes(),
         &[a, b],
         &[&out],
         groups(a.numel(), GROUP),
@@ -121,7 +125,7 @@ fn accumulate(out: &DeviceTensor, a: &DeviceTensor, entry: &'static str) -> Resu
     let k = kernel("elementwise", ELEMENTWISE, entry);
     device.launch(
         &k,
-        &n.to_le_bytes(),
+        Uniform::new(out.dtype()).u32(n).bytes(),
         &[a, a],
         &[out],
         groups(out.numel(), GROUP),
@@ -138,7 +142,7 @@ pub fn mul_into(out: &DeviceTensor, a: &DeviceTensor, b: &DeviceTensor) -> Resul
     let k = kernel("elementwise", ELEMENTWISE, "mul_into");
     device.launch(
         &k,
-        &n.to_le_bytes(),
+        Uniform::new(out.dtype()).u32(n).bytes(),
         &[a, b],
         &[out],
         groups(out.numel(), GROUP),
@@ -167,10 +171,11 @@ pub fn sum_range(a: &DeviceTensor, offset: usize, n: usize) -> Result<DeviceTens
     loop {
         let parts = n.div_ceil(TREE).max(1);
         let shape: Vec<usize> = if parts == 1 { vec![] } else { vec![parts] };
-        let next = device.zeros(&shape)?;
-        let mut params = len_u32(device, n, "sum")?.to_le_bytes().to_vec();
-        params.extend(len_u32(device, offset, "sum")?.to_le_bytes());
-        device.launch(&k, &params, &[&current], &[&next], parts as u32)?;
+        let next = a.zeros_like(&shape)?;
+        let params = Uniform::new(a.dtype())
+            .u32(len_u32(device, n, "sum")?)
+            .u32(len_u32(device, offset, "sum")?);
+        device.launch(&k, params.bytes(), &[&current], &[&next], parts as u32)?;
         (current, offset, n) = (next, 0, parts);
         if parts == 1 {
             return Ok(current);
@@ -183,20 +188,21 @@ pub(super) fn groups(n: usize, per_group: usize) -> u32 {
 }
 
 /// The particle step's constants: time step and gravity.
-fn particle_params(n: u32, dt: f64, g: [f64; 3]) -> Vec<u8> {
-    particle_steps_params(n, 0, dt, g)
+fn particle_params(dtype: DType, n: u32, dt: f64, g: [f64; 3]) -> Uniform {
+    particle_steps_params(dtype, n, 0, dt, g)
 }
 
-/// The particle kernels' constants, with the steps of a fused rollout.
-fn particle_steps_params(n: u32, steps: u32, dt: f64, g: [f64; 3]) -> Vec<u8> {
-    // WGSL layout: n, steps at 0, 4; dt at 8, gx, gy, gz at 16, 24, 32.
-    let mut bytes = vec![0u8; 40];
-    bytes[..4].copy_from_slice(&n.to_le_bytes());
-    bytes[4..8].copy_from_slice(&steps.to_le_bytes());
-    for (k, x) in [dt, g[0], g[1], g[2]].iter().enumerate() {
-        bytes[8 + 8 * k..16 + 8 * k].copy_from_slice(&x.to_le_bytes());
-    }
-    bytes
+/// The particle kernels' constants (`Params` in particles.wgsl: n, steps,
+/// dt, gx, gy, gz) in the inputs' dtype, with the steps of a fused rollout.
+pub(super) fn particle_steps_params(
+    dtype: DType,
+    n: u32,
+    steps: u32,
+    dt: f64,
+    g: [f64; 3],
+) -> Uniform {
+    let u = Uniform::new(dtype).u32(n).u32(steps);
+    [dt, g[0], g[1], g[2]].into_iter().fold(u, Uniform::real)
 }
 
 /// The inputs of the particle step: p, v `[N, 3]`, m `[N]`, c, k `[]`.
@@ -229,14 +235,24 @@ pub(crate) fn particle_step(
 ) -> Result<(DeviceTensor, DeviceTensor)> {
     let n = check_particles(x)?;
     let device = x[0].device();
-    let (p1, v1) = (device.zeros(&[n, 3])?, device.zeros(&[n, 3])?);
+    let (p1, v1) = (x[0].zeros_like(&[n, 3])?, x[0].zeros_like(&[n, 3])?);
     // The adjoint's outputs, unused here (writable bindings may not alias).
-    let scratch = [device.zeros(&[])?, device.zeros(&[])?, device.zeros(&[])?];
+    let scratch = [
+        x[0].zeros_like(&[])?,
+        x[0].zeros_like(&[])?,
+        x[0].zeros_like(&[])?,
+    ];
     let n32 = len_u32(device, n, "particle step")?;
     let k = kernel("particles", PARTICLES, "step_forward");
     let [s0, s1, s2] = &scratch;
-    let params = particle_params(n32, dt, g);
-    device.launch(&k, &params, x, &[&p1, &v1, s0, s1, s2], groups(n, GROUP))?;
+    let params = particle_params(x[0].dtype(), n32, dt, g);
+    device.launch(
+        &k,
+        params.bytes(),
+        x,
+        &[&p1, &v1, s0, s1, s2],
+        groups(n, GROUP),
+    )?;
     Ok((p1, v1))
 }
 
@@ -251,14 +267,14 @@ pub(crate) fn particle_step_adjoint(
 ) -> Result<DeviceTensor> {
     let n = check_particles(x)?;
     let device = x[0].device();
-    let partials = device.zeros(&[2, n])?;
+    let partials = x[0].zeros_like(&[2, n])?;
     let n32 = len_u32(device, n, "particle step adjoint")?;
     let k = kernel("particles", PARTICLES, "step_adjoint");
     // ḡp', ḡv' sit in the forward's output bindings (read-write there).
     let write = [grad_out.0, grad_out.1, grad_pv.0, grad_pv.1, &partials];
     device.launch(
         &k,
-        &particle_params(n32, dt, g),
+        particle_params(x[0].dtype(), n32, dt, g).bytes(),
         x,
         &write,
         groups(n, GROUP),
@@ -276,17 +292,21 @@ pub(crate) fn particle_steps(
 ) -> Result<(DeviceTensor, DeviceTensor, DeviceTensor)> {
     let n = check_particles(x)?;
     let device = x[0].device();
-    let (p1, v1) = (device.zeros(&[n, 3])?, device.zeros(&[n, 3])?);
-    let trajectory = device.zeros(&[steps, n, 6])?;
+    let (p1, v1) = (x[0].zeros_like(&[n, 3])?, x[0].zeros_like(&[n, 3])?);
+    let trajectory = x[0].zeros_like(&[steps, n, 6])?;
     // The adjoint's outputs, unused here (writable bindings may not alias).
-    let scratch = [device.zeros(&[])?, device.zeros(&[])?, device.zeros(&[])?];
+    let scratch = [
+        x[0].zeros_like(&[])?,
+        x[0].zeros_like(&[])?,
+        x[0].zeros_like(&[])?,
+    ];
     let n32 = len_u32(device, n, "fused particle steps")?;
     let s32 = len_u32(device, steps, "fused particle steps")?;
     let k = kernel("particles", PARTICLES, "steps_forward");
     let [s0, s1, s2] = &scratch;
-    let params = particle_steps_params(n32, s32, dt, g);
+    let params = particle_steps_params(x[0].dtype(), n32, s32, dt, g);
     let write = [&p1, &v1, s0, s1, s2, &trajectory];
-    device.launch(&k, &params, x, &write, groups(n, GROUP))?;
+    device.launch(&k, params.bytes(), x, &write, groups(n, GROUP))?;
     Ok((p1, v1, trajectory))
 }
 
@@ -303,14 +323,14 @@ pub(crate) fn particle_steps_adjoint(
     let n = check_particles(x)?;
     let steps = trajectory.shape()[0];
     let device = x[0].device();
-    let partials = device.zeros(&[2, n])?;
+    let partials = x[0].zeros_like(&[2, n])?;
     let n32 = len_u32(device, n, "fused particle steps adjoint")?;
     let s32 = len_u32(device, steps, "fused particle steps adjoint")?;
     let k = kernel("particles", PARTICLES, "steps_adjoint");
     let write = [
         grad_out.0, grad_out.1, grad_pv.0, grad_pv.1, &partials, trajectory,
     ];
-    let params = particle_steps_params(n32, s32, dt, g);
-    device.launch(&k, &params, x, &write, groups(n, GROUP))?;
+    let params = particle_steps_params(x[0].dtype(), n32, s32, dt, g);
+    device.launch(&k, params.bytes(), x, &write, groups(n, GROUP))?;
     Ok(partials)
 }

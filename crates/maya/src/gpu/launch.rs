@@ -1,10 +1,12 @@
-//! Running WGSL kernels: the pipeline cache and the batched recorder.
+//! Running WGSL kernels: the pipeline cache (per module, entry and dtype),
+//! uniform parameters in the dtype's width, and the batched recorder.
 //! Dispatches go into one open command encoder, submitted every
 //! [`BATCH`] dispatches and whenever a value is read back, so a rollout
 //! pays the submit latency once per batch, not once per step.
 
 use super::device::{Device, Pipeline};
-use super::tensor::DeviceTensor;
+use super::dtype::DType;
+use super::tensor::{same_dtype, DeviceTensor};
 use crate::error::{DeviceError, Error, Result};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,18 +15,22 @@ use std::sync::Arc;
 pub(crate) const BATCH: usize = 32;
 
 /// A WGSL compute entry point. Its bindings, all in group 0: a uniform
-/// at 0 (the bytes given to [`Device::launch`]), then the tensors read
-/// (`var<storage, read>`), then those written (`var<storage, read_write>`),
-/// in order.
+/// at 0 (the bytes given to [`Device::launch`], e.g. from a [`Uniform`]),
+/// then the tensors read (`var<storage, read>`), then those written
+/// (`var<storage, read_write>`), in order.
+///
+/// The source names its float type `real` and writes float literals as
+/// `real(0.5)`, never `f64` or `f32`: the launcher prepends `alias real =
+/// f64;` or `alias real = f32;`, the dtype of the tensors it is given.
 ///
 /// ```
 /// use maya::gpu::WgslKernel;
 /// const SCALE: WgslKernel = WgslKernel {
 ///     module: "scale",
-///     source: "struct P { n: u32, a: f64 }
+///     source: "struct P { n: u32, a: real }
 ///              @group(0) @binding(0) var<uniform> p: P;
-///              @group(0) @binding(1) var<storage, read> x: array<f64>;
-///              @group(0) @binding(2) var<storage, read_write> y: array<f64>;
+///              @group(0) @binding(1) var<storage, read> x: array<real>;
+///              @group(0) @binding(2) var<storage, read_write> y: array<real>;
 ///              @compute @workgroup_size(64)
 ///              fn main(@builtin(global_invocation_id) g: vec3<u32>,
 ///                      @builtin(num_workgroups) w: vec3<u32>) {
@@ -38,10 +44,59 @@ pub(crate) const BATCH: usize = 32;
 pub struct WgslKernel {
     /// A name for the module, unique per source (the pipeline cache's key).
     pub module: &'static str,
-    /// The WGSL source.
+    /// The WGSL source, in `real` (without the alias).
     pub source: &'static str,
     /// The entry point.
     pub entry: &'static str,
+}
+
+/// A kernel's uniform parameters, laid out as WGSL lays out a uniform
+/// struct of `u32` and `real` fields in declaration order: each field at
+/// the next multiple of its own size (4 for u32 and f32, 8 for f64).
+///
+/// ```
+/// use maya::gpu::{DType, Uniform};
+/// // struct P { n: u32, a: real }: a at 8 in f64, at 4 in f32.
+/// assert_eq!(Uniform::new(DType::F64).u32(3).real(0.5).bytes().len(), 16);
+/// assert_eq!(Uniform::new(DType::F32).u32(3).real(0.5).bytes().len(), 8);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Uniform {
+    dtype: DType,
+    bytes: Vec<u8>,
+}
+
+impl Uniform {
+    /// Empty parameters for a kernel compiled in `dtype`.
+    pub fn new(dtype: DType) -> Uniform {
+        Uniform {
+            dtype,
+            bytes: Vec::new(),
+        }
+    }
+
+    /// Appends a `u32` field.
+    pub fn u32(self, x: u32) -> Uniform {
+        self.field(&x.to_le_bytes())
+    }
+
+    /// Appends a `real` field (f32: `x` rounded to nearest).
+    pub fn real(self, x: f64) -> Uniform {
+        let bytes = self.dtype.bytes_of(x);
+        self.field(&bytes)
+    }
+
+    /// The bytes to pass to [`Device::launch`].
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn field(mut self, x: &[u8]) -> Uniform {
+        self.bytes
+            .resize(self.bytes.len().next_multiple_of(x.len()), 0);
+        self.bytes.extend_from_slice(x);
+        self
+    }
 }
 
 impl Device {
@@ -50,6 +105,9 @@ impl Device {
     /// `gid.y * num_workgroups.x * size + gid.x`), with `uniform` at binding 0
     /// and `read` then `write` after it. All tensors must live on this
     /// device, and a written tensor may not also be bound elsewhere.
+    /// The kernel is compiled for the tensors' dtype, which they must share
+    /// ([`DeviceError::DTypeMismatch`]; index tables aside); `uniform` must
+    /// be laid out for it (see [`Uniform`]).
     /// The dispatch runs in order with the others, at the next submission.
     pub fn launch(
         &self,
@@ -96,15 +154,29 @@ impl Device {
         if workgroups == 0 {
             return Ok(());
         }
-        let pipeline = self.pipeline(kernel, read.len(), write.len())?;
+        let floats: Vec<&DeviceTensor> = read
+            .iter()
+            .chain(write)
+            .copied()
+            .filter(|t| !t.indices)
+            .collect();
+        same_dtype(op, &floats)?;
+        let dtype = floats.first().map_or(self.dtype(), |t| t.dtype());
+        let pipeline = self.pipeline(kernel, dtype, read.len(), write.len())?;
         let buffers: Vec<&wgpu::Buffer> = read.iter().chain(write).map(|t| &t.buf.buffer).collect();
         self.dispatch(&pipeline, uniform, &buffers, workgroups)
     }
 
-    /// The compiled `kernel` for this many read and written tensors,
-    /// compiled once and then cached.
-    fn pipeline(&self, kernel: &WgslKernel, reads: usize, writes: usize) -> Result<Arc<Pipeline>> {
-        let key = (kernel.module, kernel.entry, reads, writes);
+    /// The compiled `kernel` in `dtype` for this many read and written
+    /// tensors, compiled once and then cached.
+    fn pipeline(
+        &self,
+        kernel: &WgslKernel,
+        dtype: DType,
+        reads: usize,
+        writes: usize,
+    ) -> Result<Arc<Pipeline>> {
+        let key = (kernel.module, kernel.entry, dtype, reads, writes);
         let mut cache = self.0.pipelines.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = cache.get(&key) {
             return Ok(p.clone());
@@ -113,7 +185,7 @@ impl Device {
         let scope = d.push_error_scope(wgpu::ErrorFilter::Validation);
         let shader = d.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(kernel.module),
-            source: wgpu::ShaderSource::Wgsl(with_real(kernel.source).into()),
+            source: wgpu::ShaderSource::Wgsl((dtype.alias() + kernel.source).into()),
         });
         let mut entries = vec![layout_entry(0, wgpu::BufferBindingType::Uniform)];
         for k in 0..reads + writes {
@@ -140,7 +212,7 @@ impl Device {
             cache: None,
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            let reason = format!("{}::{}: {e}", kernel.module, kernel.entry);
+            let reason = format!("{}::{} ({dtype}): {e}", kernel.module, kernel.entry);
             return Err(self.driver("compiling a kernel", reason));
         }
         let p = Arc::new(Pipeline { pipeline, layout });
@@ -230,7 +302,7 @@ impl Device {
     /// Records a copy of `from` into `to` (same length) after the
     /// dispatches recorded so far, without submitting.
     pub(crate) fn record_copy(&self, from: &DeviceTensor, to: &DeviceTensor) {
-        let bytes = from.numel() as u64 * 8;
+        let bytes = from.bytes();
         if bytes == 0 {
             return;
         }
@@ -252,12 +324,6 @@ impl Device {
         self.0.queue.submit([encoder.finish()]);
         self.0.submissions.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-/// `source` with the line naming its float type prepended: maya's modules
-/// write `real`, never `f64` directly (tensors are f64 for now).
-fn with_real(source: &str) -> String {
-    format!("alias real = f64;\n{source}")
 }
 
 fn layout_entry(binding: u32, ty: wgpu::BufferBindingType) -> wgpu::BindGroupLayoutEntry {

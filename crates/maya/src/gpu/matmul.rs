@@ -94,7 +94,7 @@ impl DeviceKernel for Matmul {
 
     fn forward(&self, x: &[&DeviceTensor], _needs: &[bool]) -> Result<(Vec<DeviceTensor>, ())> {
         let (shape, d) = dims(x[0].shape(), x[1].shape())?;
-        let out = x[0].device().zeros(&shape)?;
+        let out = x[0].zeros_like(&shape)?;
         matmul_acc(&out, (x[0], false), (x[1], false), d)?;
         Ok((vec![out], ()))
     }

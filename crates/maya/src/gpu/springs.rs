@@ -10,14 +10,15 @@
 //! the same bits on every run, and the host's sums term by term.
 
 use super::device::Device;
+use super::dtype::DType;
 use super::kernel::record_step;
-use super::launch::WgslKernel;
-use super::tensor::DeviceTensor;
+use super::launch::{Uniform, WgslKernel};
+use super::tensor::{same_dtype, DeviceTensor};
 use crate::dynamics::SpringNetwork;
 use crate::error::{DeviceError, Error, Result};
 use crate::TVar;
 
-const SPRINGS: &str = include_str!("wgsl/springs.wgsl");
+pub(super) const SPRINGS: &str = include_str!("wgsl/springs.wgsl");
 /// Threads per workgroup (the WGSL's `@workgroup_size`).
 const GROUP: usize = 64;
 
@@ -119,21 +120,18 @@ fn incidence_table(network: &SpringNetwork) -> Vec<usize> {
     table
 }
 
-/// The step's constants in the WGSL's uniform layout: n, s, dim (u32) at
-/// 0, 4, 8; dt, gx, gy, gz (f64) at 16, 24, 32, 40.
-fn step_params(springs: &DeviceSprings, dim: usize, dt: f64, g: [f64; 3]) -> Vec<u8> {
-    let mut bytes = vec![0u8; 48];
-    for (k, x) in [springs.n, springs.s, dim].iter().enumerate() {
-        bytes[4 * k..4 * k + 4].copy_from_slice(&(*x as u32).to_le_bytes());
-    }
-    for (k, x) in [dt, g[0], g[1], g[2]].iter().enumerate() {
-        bytes[16 + 8 * k..24 + 8 * k].copy_from_slice(&x.to_le_bytes());
-    }
-    bytes
+/// The step's constants (`Params` in springs.wgsl: n, s, dim, dt, gx, gy,
+/// gz) in the inputs' dtype.
+pub(super) fn step_params(dtype: DType, [n, s, dim]: [usize; 3], dt: f64, g: [f64; 3]) -> Uniform {
+    let u = [n, s, dim]
+        .into_iter()
+        .fold(Uniform::new(dtype), |u, k| u.u32(k as u32));
+    [dt, g[0], g[1], g[2]].into_iter().fold(u, Uniform::real)
 }
 
 /// Checks the step's inputs p, v `[N, D]` (D = 2 or 3), m `[N]`, k, L
-/// `[S]` against the network and the table's device; returns D.
+/// `[S]` against the network and the table's device, and their dtypes
+/// against each other; returns D.
 fn check_inputs(springs: &DeviceSprings, x: &[&DeviceTensor]) -> Result<usize> {
     const OP: &str = "device spring step";
     if let Some(k) = x
@@ -148,6 +146,7 @@ fn check_inputs(springs: &DeviceSprings, x: &[&DeviceTensor]) -> Result<usize> {
             second: format!("{}, which holds the spring network", springs.device()),
         }));
     }
+    same_dtype(OP, x)?;
     let dim = x[0].shape().get(1).copied().unwrap_or(0);
     let (n, s) = (springs.n, springs.s);
     let dim_ok = x[0].shape().len() == 2 && (2..=3).contains(&dim);
@@ -178,12 +177,15 @@ pub(crate) fn step_forward(
 ) -> Result<(DeviceTensor, DeviceTensor)> {
     let dim = check_inputs(springs, x)?;
     let device = springs.device();
-    let (p1, v1) = (device.zeros(x[0].shape())?, device.zeros(x[0].shape())?);
+    let (p1, v1) = (
+        x[0].zeros_like(x[0].shape())?,
+        x[0].zeros_like(x[0].shape())?,
+    );
     let mut read = vec![&springs.table];
     read.extend_from_slice(x);
     device.launch(
         &kernel("step_forward"),
-        &step_params(springs, dim, dt, gravity),
+        step_params(x[0].dtype(), [springs.n, springs.s, dim], dt, gravity).bytes(),
         &read,
         &[&p1, &v1],
         springs.n.div_ceil(GROUP) as u32,
@@ -211,7 +213,7 @@ pub(crate) fn step_adjoint(
     let [gp, gv] = grad_state;
     springs.device().launch(
         &kernel("step_adjoint"),
-        &step_params(springs, dim, dt, gravity),
+        step_params(x[0].dtype(), [springs.n, springs.s, dim], dt, gravity).bytes(),
         &read,
         &[gp1, gv1, gk, gl, gp, gv],
         springs.n.max(springs.s).div_ceil(GROUP) as u32,

@@ -1,8 +1,9 @@
-//! `DeviceTensor`: an f64 array in a device buffer, and the copies between
-//! it and the host.
+//! `DeviceTensor`: an f64 or f32 array in a device buffer, and the copies
+//! between it and the host (which convert: host values are f64).
 
 use super::device::Device;
-use crate::error::{Error, Result};
+use super::dtype::DType;
+use crate::error::{DeviceError, Error, Result};
 use crate::tensor::Tensor;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -24,71 +25,112 @@ impl Drop for Buffer {
     }
 }
 
-/// A contiguous row-major f64 array on a [`Device`]; clones share the
-/// buffer.
+/// A contiguous row-major array of f64 or f32 ([`DType`]) on a
+/// [`Device`]; clones share the buffer.
 ///
 /// ```no_run
-/// use maya::gpu::Device;
+/// use maya::gpu::{DType, Device};
 /// use maya::Tensor;
 /// let device = Device::new()?;
-/// let x = device.upload(&Tensor::from_data(vec![1.0, 2.0], vec![2]))?;
-/// assert_eq!(x.to_host()?.data, vec![1.0, 2.0]);
+/// let t = Tensor::from_data(vec![1.0, 0.1], vec![2]);
+/// let x = device.upload(&t)?; // the device's dtype, f64 by default
+/// assert_eq!(x.to_host()?.data, vec![1.0, 0.1]);
+/// let y = device.upload_as(&t, DType::F32)?;
+/// assert_eq!(y.to_host()?.data, vec![1.0, 0.1f32 as f64]);
 /// # Ok::<(), maya::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct DeviceTensor {
     pub(crate) buf: Arc<Buffer>,
     shape: Vec<usize>,
+    dtype: DType,
+    /// A table of u32 indices (kernels' `array<u32>`), not floats: no
+    /// dtype of its own for the launcher to match.
+    pub(crate) indices: bool,
 }
 
 impl std::fmt::Debug for DeviceTensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "DeviceTensor {{ shape: {:?}, on: {} }}",
-            self.shape, self.buf.device
+            "DeviceTensor {{ shape: {:?}, dtype: {}, on: {} }}",
+            self.shape, self.dtype, self.buf.device
         )
     }
 }
 
 impl Device {
-    /// A tensor of zeros on this device.
+    /// A tensor of zeros on this device, in its dtype
+    /// ([`Device::dtype`]).
     pub fn zeros(&self, shape: &[usize]) -> Result<DeviceTensor> {
-        let buffer = self.allocate("device tensor", shape)?;
+        self.zeros_as(shape, self.dtype())
+    }
+
+    /// A tensor of zeros of type `dtype` on this device (f64 on a device
+    /// without it is [`DeviceError::NoF64`]).
+    pub fn zeros_as(&self, shape: &[usize], dtype: DType) -> Result<DeviceTensor> {
+        let buffer = self.allocate("device tensor", shape, dtype)?;
         Ok(DeviceTensor {
             buf: Arc::new(Buffer {
                 buffer,
-                bytes: numel(shape) as u64 * 8,
+                bytes: (numel(shape) * dtype.size_bytes()) as u64,
                 device: self.clone(),
             }),
             shape: shape.to_vec(),
+            dtype,
+            indices: false,
         })
     }
 
-    /// A copy of the host tensor `t` on this device.
+    /// A copy of the host tensor `t` on this device, in its dtype
+    /// ([`Device::dtype`]).
     pub fn upload(&self, t: &Tensor) -> Result<DeviceTensor> {
-        let d = self.zeros(&t.shape)?;
-        if !t.data.is_empty() {
-            self.0
-                .queue
-                .write_buffer(&d.buf.buffer, 0, bytemuck::cast_slice(&t.data));
+        self.upload_as(t, self.dtype())
+    }
+
+    /// A copy of the host tensor `t` on this device as `dtype` (f32:
+    /// each entry rounded to nearest; a finite entry beyond f32's range is
+    /// [`DeviceError::OutOfRange`], not an infinity).
+    pub fn upload_as(&self, t: &Tensor, dtype: DType) -> Result<DeviceTensor> {
+        let d = self.zeros_as(&t.shape, dtype)?;
+        if t.data.is_empty() {
+            return Ok(d);
+        }
+        match dtype {
+            DType::F64 => self.write(&d, bytemuck::cast_slice(&t.data)),
+            DType::F32 => {
+                let narrow: Vec<f32> = t.data.iter().map(|&x| x as f32).collect();
+                let overflows = |(x, y): (&f64, &f32)| x.is_finite() && y.is_infinite();
+                if let Some(index) = t.data.iter().zip(&narrow).position(overflows) {
+                    return Err(Error::Device(DeviceError::OutOfRange {
+                        what: "uploading a tensor",
+                        index,
+                        value: t.data[index],
+                        dtype: dtype.to_string(),
+                        max: f32::MAX as f64,
+                        device: self.to_string(),
+                    }));
+                }
+                self.write(&d, bytemuck::cast_slice(&narrow))
+            }
         }
         Ok(d)
     }
-}
 
-impl Device {
     /// An index table (u32 entries, for a kernel's `array<u32>` binding) on
-    /// this device, held as a tensor of `⌈len/2⌉` f64 slots: topology that
-    /// kernels read, never arithmetic.
+    /// this device: topology that kernels read, never arithmetic (held in
+    /// 4-byte slots, so it needs no f64).
     pub(crate) fn upload_indices(&self, data: &[u32]) -> Result<DeviceTensor> {
-        let mut words = data.to_vec();
-        words.resize(data.len().div_ceil(2).max(1) * 2, 0);
-        let d = self.zeros(&[words.len() / 2])?;
-        self.0
-            .queue
-            .write_buffer(&d.buf.buffer, 0, bytemuck::cast_slice(&words));
+        let mut d = self.zeros_as(&[data.len().max(1)], DType::F32)?;
+        d.indices = true;
+        if !data.is_empty() {
+            self.write(&d, bytemuck::cast_slice(data));
+        }
         Ok(d)
+    }
+
+    fn write(&self, to: &DeviceTensor, bytes: &[u8]) {
+        self.0.queue.write_buffer(&to.buf.buffer, 0, bytes);
     }
 }
 
@@ -108,10 +150,26 @@ impl DeviceTensor {
         &self.buf.device
     }
 
-    /// Runs every recorded dispatch, then copies the array back.
+    /// The float type of its entries.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Its size in bytes.
+    pub(crate) fn bytes(&self) -> u64 {
+        (self.numel() * self.dtype.size_bytes()) as u64
+    }
+
+    /// Zeros of `shape` on this tensor's device, in its dtype.
+    pub(crate) fn zeros_like(&self, shape: &[usize]) -> Result<DeviceTensor> {
+        self.device().zeros_as(shape, self.dtype)
+    }
+
+    /// Runs every recorded dispatch, then copies the array back (as f64:
+    /// an f32 entry converts exactly).
     pub fn to_host(&self) -> Result<Tensor> {
         let device = self.device();
-        let bytes = self.numel() as u64 * 8;
+        let bytes = self.bytes();
         if bytes == 0 {
             device.submit_with(|_| {});
             device.wait("reading a tensor back")?;
@@ -136,7 +194,13 @@ impl DeviceTensor {
             .slice(..)
             .get_mapped_range()
             .map_err(|e| device.driver("reading a tensor back", e.to_string()))?;
-        let data: Vec<f64> = bytemuck::pod_collect_to_vec(&view);
+        let data: Vec<f64> = match self.dtype {
+            DType::F64 => bytemuck::pod_collect_to_vec(&view),
+            DType::F32 => bytemuck::pod_collect_to_vec::<u8, f32>(&view)
+                .into_iter()
+                .map(f64::from)
+                .collect(),
+        };
         drop(view);
         staging.unmap();
         Ok(Tensor::from_data(data, self.shape.clone()))
@@ -154,6 +218,24 @@ impl DeviceTensor {
                 hint: "device ops take equal shapes (no broadcasting yet)",
             })
         }
+    }
+}
+
+/// Checks that `tensors` (an op's inputs, in order) share one dtype: else
+/// [`DeviceError::DTypeMismatch`] naming input 0 and the first of another.
+pub(crate) fn same_dtype(op: &'static str, tensors: &[&DeviceTensor]) -> Result<()> {
+    let Some(first) = tensors.first() else {
+        return Ok(());
+    };
+    match tensors.iter().position(|t| t.dtype != first.dtype) {
+        None => Ok(()),
+        Some(k) => Err(Error::Device(DeviceError::DTypeMismatch {
+            op,
+            first_input: 0,
+            first: first.dtype.to_string(),
+            second_input: k,
+            second: tensors[k].dtype.to_string(),
+        })),
     }
 }
 

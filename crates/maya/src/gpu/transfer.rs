@@ -1,7 +1,9 @@
 //! The transfers between host and device as tape ops: `to_device` and
-//! `to_host`, whose adjoints are the reverse copies.
+//! `to_host`, whose adjoints are the reverse copies (converting between
+//! the host's f64 and the device value's dtype).
 
 use super::device::Device;
+use super::dtype::DType;
 use crate::error::{DeviceError, Error, OrPanic, Result};
 use crate::tape::{RecordedKernel, Value};
 use crate::TVar;
@@ -13,7 +15,7 @@ impl RecordedKernel for ToDevice {
         "to_device"
     }
 
-    /// ḡx (host) += the device gradient, copied back.
+    /// ḡx (host) += the device gradient, copied back (as f64).
     fn vjp(
         &self,
         _inputs: &[&Value],
@@ -34,7 +36,7 @@ impl RecordedKernel for ToHost {
         "to_host"
     }
 
-    /// ḡx (device) += the host gradient, uploaded.
+    /// ḡx (device) += the host gradient, uploaded in ḡx's dtype.
     fn vjp(
         &self,
         inputs: &[&Value],
@@ -50,8 +52,9 @@ impl RecordedKernel for ToHost {
 }
 
 impl<'t> TVar<'t> {
-    /// This value copied to `device`: a tape op whose adjoint copies the
-    /// gradient back. Panics on an error; see [`TVar::try_to_device`].
+    /// This value copied to `device`, in the device's dtype
+    /// ([`Device::dtype`]): a tape op whose adjoint copies the gradient
+    /// back. Panics on an error; see [`TVar::try_to_device`].
     ///
     /// ```no_run
     /// use maya::gpu::{self, Device};
@@ -72,9 +75,36 @@ impl<'t> TVar<'t> {
     /// [`TVar::to_device`], returning the error instead (a value already
     /// on a device, no f64, over the binding limit, out of memory).
     pub fn try_to_device(&self, device: &Device) -> Result<TVar<'t>> {
+        self.try_to_device_as(device, device.dtype())
+    }
+
+    /// This value copied to `device` as `dtype` (f32: rounded to nearest),
+    /// whatever the device's own dtype: a tape op whose adjoint copies the
+    /// gradient back as f64. Panics on an error; see
+    /// [`TVar::try_to_device_as`].
+    ///
+    /// ```no_run
+    /// use maya::gpu::{self, DType, Device};
+    /// use maya::{Tensor, TensorTape};
+    /// let device = Device::new()?;
+    /// let t = TensorTape::new();
+    /// let x = t.var(Tensor::from_data(vec![1.0, 2.0], vec![2]));
+    /// let x32 = x.to_device_as(&device, DType::F32);
+    /// let loss = gpu::sum(&gpu::mul(&x32, &x32)?)?.to_host(); // Σ x² in f32
+    /// assert_eq!(t.grad(loss)[x.idx()].data, vec![2.0, 4.0]);
+    /// # Ok::<(), maya::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn to_device_as(&self, device: &Device, dtype: DType) -> TVar<'t> {
+        self.try_to_device_as(device, dtype).or_panic()
+    }
+
+    /// [`TVar::to_device_as`], returning the error instead (as
+    /// [`TVar::try_to_device`]'s, and a finite value beyond f32's range).
+    pub fn try_to_device_as(&self, device: &Device, dtype: DType) -> Result<TVar<'t>> {
         let op = "to_device";
         let d = TVar::with_raw_values(&[*self], op, |v, _| match v[0] {
-            Value::Host(t) => device.upload(t),
+            Value::Host(t) => device.upload_as(t, dtype),
             device_value => Err(Error::Device(DeviceError::Mismatch {
                 op,
                 first_input: 0,

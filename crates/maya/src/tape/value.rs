@@ -95,7 +95,7 @@ impl Value {
         match self {
             Value::Host(_) => Ok(Value::Host(t)),
             #[cfg(feature = "gpu")]
-            Value::Device(d) => Ok(Value::Device(d.device().upload(&t)?)),
+            Value::Device(d) => Ok(Value::Device(d.device().upload_as(&t, d.dtype())?)),
         }
     }
 
@@ -115,7 +115,7 @@ impl Value {
         match self {
             Value::Host(t) => Ok(Value::Host(Tensor::zeros(&t.shape))),
             #[cfg(feature = "gpu")]
-            Value::Device(d) => Ok(Value::Device(d.device().zeros(d.shape())?)),
+            Value::Device(d) => Ok(Value::Device(d.device().zeros_as(d.shape(), d.dtype())?)),
         }
     }
 

@@ -3,7 +3,7 @@
 //! errors.
 #![allow(dead_code)]
 
-use maya::gpu::Device;
+use maya::gpu::{DType, Device, DeviceOptions};
 use maya::Tensor;
 use std::io::Write;
 use std::sync::OnceLock;
@@ -14,12 +14,33 @@ use std::sync::OnceLock;
 /// `MAYA_REQUIRE_GPU=1`.
 pub fn device() -> Option<&'static Device> {
     static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
-    let opened = DEVICE.get_or_init(|| {
-        let opened = match Device::new() {
-            Ok(d) if d.info().f64 => Ok(d),
-            Ok(d) => Err(format!("{} has no SHADER_F64", d.info().name)),
-            Err(e) => Err(e.to_string()),
+    shared(&DEVICE, "f64", || match Device::new() {
+        Ok(d) if d.info().f64 => Ok(d),
+        Ok(d) => Err(format!("{} has no SHADER_F64", d.info().name)),
+        Err(e) => Err(e.to_string()),
+    })
+}
+
+/// A shared device opened as on an adapter without SHADER_F64 (f64 not
+/// asked for), whose tensors are f32: any adapter will do.
+pub fn device_f32() -> Option<&'static Device> {
+    static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
+    shared(&DEVICE, "f32", || {
+        let options = DeviceOptions {
+            f64: false,
+            dtype: DType::F32,
         };
+        Device::with_options(options).map_err(|e| e.to_string())
+    })
+}
+
+fn shared(
+    cell: &'static OnceLock<Result<Device, String>>,
+    kind: &str,
+    open: impl FnOnce() -> Result<Device, String>,
+) -> Option<&'static Device> {
+    let opened = cell.get_or_init(|| {
+        let opened = open();
         if let Err(why) = &opened
             && !required()
         {
@@ -29,7 +50,7 @@ pub fn device() -> Option<&'static Device> {
     });
     match opened {
         Ok(d) => Some(d),
-        Err(why) if required() => panic!("MAYA_REQUIRE_GPU=1 but no f64 device: {why}"),
+        Err(why) if required() => panic!("MAYA_REQUIRE_GPU=1 but no {kind} device: {why}"),
         Err(_) => None,
     }
 }

@@ -1,4 +1,5 @@
-// Elementwise f64 kernels and their adjoints' accumulations, one thread per
+// Elementwise kernels (in `real`: f64 or f32, the alias the launcher
+// prepends) and their adjoints' accumulations, one thread per
 // entry. Every entry point has the same four bindings; `n` is the length.
 // The grid is 2-D (x up to 65535 workgroups of 64 threads) so that more than
 // 4M entries fit one dispatch.
@@ -8,9 +9,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f64>;
-@group(0) @binding(2) var<storage, read> b: array<f64>;
-@group(0) @binding(3) var<storage, read_write> out: array<f64>;
+@group(0) @binding(1) var<storage, read> a: array<real>;
+@group(0) @binding(2) var<storage, read> b: array<real>;
+@group(0) @binding(3) var<storage, read_write> out: array<real>;
 
 fn entry(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.y * (nwg.x * 64u) + gid.x;

@@ -9,30 +9,30 @@ struct Params {
     n: u32,
     // steps per dispatch of the fused rollout (steps_forward, steps_adjoint)
     steps: u32,
-    dt: f64,
-    gx: f64,
-    gy: f64,
-    gz: f64,
+    dt: real,
+    gx: real,
+    gy: real,
+    gz: real,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> p: array<f64>;
-@group(0) @binding(2) var<storage, read> v: array<f64>;
-@group(0) @binding(3) var<storage, read> mass: array<f64>;
-@group(0) @binding(4) var<storage, read> drag: array<f64>;
-@group(0) @binding(5) var<storage, read> stiffness: array<f64>;
+@group(0) @binding(1) var<storage, read> p: array<real>;
+@group(0) @binding(2) var<storage, read> v: array<real>;
+@group(0) @binding(3) var<storage, read> mass: array<real>;
+@group(0) @binding(4) var<storage, read> drag: array<real>;
+@group(0) @binding(5) var<storage, read> stiffness: array<real>;
 // forward: p', v'. adjoint: ḡp', ḡv' (read) and ḡp, ḡv (accumulated).
-@group(0) @binding(6) var<storage, read_write> out_p: array<f64>;
-@group(0) @binding(7) var<storage, read_write> out_v: array<f64>;
-@group(0) @binding(8) var<storage, read_write> grad_p: array<f64>;
-@group(0) @binding(9) var<storage, read_write> grad_v: array<f64>;
+@group(0) @binding(6) var<storage, read_write> out_p: array<real>;
+@group(0) @binding(7) var<storage, read_write> out_v: array<real>;
+@group(0) @binding(8) var<storage, read_write> grad_p: array<real>;
+@group(0) @binding(9) var<storage, read_write> grad_v: array<real>;
 // adjoint: per-particle contributions to ḡc and ḡk, [2 n] (c then k).
-@group(0) @binding(10) var<storage, read_write> partials: array<f64>;
+@group(0) @binding(10) var<storage, read_write> partials: array<real>;
 // fused rollout: the state at the start of each step, [steps, n, 6]
 // (p then v), written forward and read by the adjoint.
-@group(0) @binding(11) var<storage, read_write> trajectory: array<f64>;
+@group(0) @binding(11) var<storage, read_write> trajectory: array<real>;
 
-fn gravity(j: u32) -> f64 {
+fn gravity(j: u32) -> real {
     return select(select(params.gx, params.gy, j == 1u), params.gz, j == 2u);
 }
 
@@ -50,8 +50,8 @@ fn step_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let c = drag[0];
     let k = stiffness[0];
     let m = mass[i];
-    let inv_m = 1.0lf / m;
-    let push = k * max(0.0lf - p[3u * i + 2u], 0.0lf);
+    let inv_m = real(1.0) / m;
+    let push = k * max(real(0.0) - p[3u * i + 2u], real(0.0));
     for (var j = 0u; j < 3u; j = j + 1u) {
         let q = p[3u * i + j];
         let u = v[3u * i + j];
@@ -74,10 +74,10 @@ fn step_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let dt = params.dt;
     let c = drag[0];
     let k = stiffness[0];
-    let inv_m = 1.0lf / mass[i];
-    let depth = 0.0lf - p[3u * i + 2u];
-    var gc = 0.0lf;
-    var gk = 0.0lf;
+    let inv_m = real(1.0) / mass[i];
+    let depth = real(0.0) - p[3u * i + 2u];
+    var gc = real(0.0);
+    var gk = real(0.0);
     for (var j = 0u; j < 3u; j = j + 1u) {
         let gp1 = out_p[3u * i + j];
         let gv1 = out_v[3u * i + j];
@@ -88,14 +88,14 @@ fn step_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         gu = gu - c * gf;
         gc = gc + gf * v[3u * i + j];
         // floor: ḡk += δ ḡF_z, ḡp_z −= k ḡF_z where δ = −p_z > 0
-        if (j == 2u && depth > 0.0lf) {
+        if (j == 2u && depth > real(0.0)) {
             gk = gk + depth * gf;
             gq = gq - k * gf;
         }
         grad_p[3u * i + j] = grad_p[3u * i + j] + gq;
         grad_v[3u * i + j] = grad_v[3u * i + j] + gu;
     }
-    partials[i] = 0.0lf - gc;
+    partials[i] = real(0.0) - gc;
     partials[params.n + i] = gk;
 }
 
@@ -112,9 +112,9 @@ fn steps_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let c = drag[0];
     let k = stiffness[0];
     let m = mass[i];
-    let inv_m = 1.0lf / m;
-    var q: array<f64, 3>;
-    var u: array<f64, 3>;
+    let inv_m = real(1.0) / m;
+    var q: array<real, 3>;
+    var u: array<real, 3>;
     for (var j = 0u; j < 3u; j = j + 1u) {
         q[j] = p[3u * i + j];
         u[j] = v[3u * i + j];
@@ -125,7 +125,7 @@ fn steps_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
             trajectory[at + j] = q[j];
             trajectory[at + 3u + j] = u[j];
         }
-        let push = k * max(0.0lf - q[2], 0.0lf);
+        let push = k * max(real(0.0) - q[2], real(0.0));
         for (var j = 0u; j < 3u; j = j + 1u) {
             var f = m * gravity(j) - c * u[j];
             if (j == 2u) {
@@ -153,25 +153,25 @@ fn steps_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     let dt = params.dt;
     let c = drag[0];
     let k = stiffness[0];
-    let inv_m = 1.0lf / mass[i];
-    var gq: array<f64, 3>;
-    var gu: array<f64, 3>;
+    let inv_m = real(1.0) / mass[i];
+    var gq: array<real, 3>;
+    var gu: array<real, 3>;
     for (var j = 0u; j < 3u; j = j + 1u) {
         gq[j] = out_p[3u * i + j];
         gu[j] = out_v[3u * i + j];
     }
-    var gc = 0.0lf;
-    var gk = 0.0lf;
+    var gc = real(0.0);
+    var gk = real(0.0);
     for (var s = params.steps; s > 0u; s = s - 1u) {
         let at = 6u * ((s - 1u) * params.n + i);
-        let depth = 0.0lf - trajectory[at + 2u];
+        let depth = real(0.0) - trajectory[at + 2u];
         for (var j = 0u; j < 3u; j = j + 1u) {
             let gp1 = gq[j];
             let gv1 = gu[j];
             let gf = dt * (dt * gp1 + gv1) * inv_m;
             gu[j] = gv1 + dt * gp1 - c * gf;
             gc = gc + gf * trajectory[at + 3u + j];
-            if (j == 2u && depth > 0.0lf) {
+            if (j == 2u && depth > real(0.0)) {
                 gk = gk + depth * gf;
                 gq[j] = gp1 - k * gf;
             }
@@ -181,6 +181,6 @@ fn steps_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
         grad_p[3u * i + j] = grad_p[3u * i + j] + gq[j];
         grad_v[3u * i + j] = grad_v[3u * i + j] + gu[j];
     }
-    partials[i] = 0.0lf - gc;
+    partials[i] = real(0.0) - gc;
     partials[params.n + i] = gk;
 }

@@ -10,10 +10,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f64>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f64>;
+@group(0) @binding(1) var<storage, read> a: array<real>;
+@group(0) @binding(2) var<storage, read_write> partials: array<real>;
 
-var<workgroup> tree: array<f64, 256>;
+var<workgroup> tree: array<real, 256>;
 
 @compute @workgroup_size(256)
 fn sum_pass(
@@ -23,7 +23,7 @@ fn sum_pass(
 ) {
     let group = wid.y * nwg.x + wid.x;
     let i = group * 256u + lid;
-    var x = 0.0lf;
+    var x = real(0.0);
     if (i < params.n) {
         x = a[params.offset + i];
     }

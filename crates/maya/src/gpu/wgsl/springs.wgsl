@@ -23,29 +23,29 @@ struct Params {
     n: u32,
     s: u32,
     dim: u32,
-    dt: f64,
-    gx: f64,
-    gy: f64,
-    gz: f64,
+    dt: real,
+    gx: real,
+    gy: real,
+    gz: real,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> topo: array<u32>;
-@group(0) @binding(2) var<storage, read> p: array<f64>;
-@group(0) @binding(3) var<storage, read> v: array<f64>;
-@group(0) @binding(4) var<storage, read> mass: array<f64>;
-@group(0) @binding(5) var<storage, read> stiffness: array<f64>;
-@group(0) @binding(6) var<storage, read> rest: array<f64>;
+@group(0) @binding(2) var<storage, read> p: array<real>;
+@group(0) @binding(3) var<storage, read> v: array<real>;
+@group(0) @binding(4) var<storage, read> mass: array<real>;
+@group(0) @binding(5) var<storage, read> stiffness: array<real>;
+@group(0) @binding(6) var<storage, read> rest: array<real>;
 // forward: p', v'. adjoint: ḡp', ḡv' (read).
-@group(0) @binding(7) var<storage, read_write> out_p: array<f64>;
-@group(0) @binding(8) var<storage, read_write> out_v: array<f64>;
+@group(0) @binding(7) var<storage, read_write> out_p: array<real>;
+@group(0) @binding(8) var<storage, read_write> out_v: array<real>;
 // adjoint: ḡk, ḡL per spring, ḡp, ḡv per particle (accumulated).
-@group(0) @binding(9) var<storage, read_write> grad_k: array<f64>;
-@group(0) @binding(10) var<storage, read_write> grad_rest: array<f64>;
-@group(0) @binding(11) var<storage, read_write> grad_p: array<f64>;
-@group(0) @binding(12) var<storage, read_write> grad_v: array<f64>;
+@group(0) @binding(9) var<storage, read_write> grad_k: array<real>;
+@group(0) @binding(10) var<storage, read_write> grad_rest: array<real>;
+@group(0) @binding(11) var<storage, read_write> grad_p: array<real>;
+@group(0) @binding(12) var<storage, read_write> grad_v: array<real>;
 
-fn gravity(j: u32) -> f64 {
+fn gravity(j: u32) -> real {
     return select(select(params.gx, params.gy, j == 1u), params.gz, j == 2u);
 }
 
@@ -62,18 +62,18 @@ fn ends(sp: u32) -> vec2<u32> {
 // Per-particle vectors as vec3 (z = 0 in 2D): componentwise arithmetic,
 // no dynamically indexed private arrays (slow on CPU drivers), and in 2D
 // the z terms add exact zeros, so the sums are the host's.
-fn position(i: u32) -> vec3<f64> {
+fn position(i: u32) -> vec3<real> {
     let b = params.dim * i;
-    var x = vec3<f64>(p[b], p[b + 1u], 0.0lf);
+    var x = vec3<real>(p[b], p[b + 1u], real(0.0));
     if (params.dim == 3u) {
         x.z = p[b + 2u];
     }
     return x;
 }
 
-fn velocity(i: u32) -> vec3<f64> {
+fn velocity(i: u32) -> vec3<real> {
     let b = params.dim * i;
-    var x = vec3<f64>(v[b], v[b + 1u], 0.0lf);
+    var x = vec3<real>(v[b], v[b + 1u], real(0.0));
     if (params.dim == 3u) {
         x.z = v[b + 2u];
     }
@@ -82,18 +82,18 @@ fn velocity(i: u32) -> vec3<f64> {
 
 // ḡp' and ḡv' of particle i (the adjoint's seeds, in the forward's
 // output bindings).
-fn seed_p(i: u32) -> vec3<f64> {
+fn seed_p(i: u32) -> vec3<real> {
     let b = params.dim * i;
-    var x = vec3<f64>(out_p[b], out_p[b + 1u], 0.0lf);
+    var x = vec3<real>(out_p[b], out_p[b + 1u], real(0.0));
     if (params.dim == 3u) {
         x.z = out_p[b + 2u];
     }
     return x;
 }
 
-fn seed_v(i: u32) -> vec3<f64> {
+fn seed_v(i: u32) -> vec3<real> {
     let b = params.dim * i;
-    var x = vec3<f64>(out_v[b], out_v[b + 1u], 0.0lf);
+    var x = vec3<real>(out_v[b], out_v[b + 1u], real(0.0));
     if (params.dim == 3u) {
         x.z = out_v[b + 2u];
     }
@@ -101,7 +101,7 @@ fn seed_v(i: u32) -> vec3<f64> {
 }
 
 // Writes p' and v' of particle i (the forward's outputs).
-fn store_state(i: u32, q: vec3<f64>, u: vec3<f64>) {
+fn store_state(i: u32, q: vec3<real>, u: vec3<real>) {
     let b = params.dim * i;
     out_p[b] = q.x;
     out_p[b + 1u] = q.y;
@@ -114,7 +114,7 @@ fn store_state(i: u32, q: vec3<f64>, u: vec3<f64>) {
 }
 
 // Writes ḡp and ḡv of particle i (the adjoint's outputs).
-fn store_grads(i: u32, gq: vec3<f64>, gu: vec3<f64>) {
+fn store_grads(i: u32, gq: vec3<real>, gu: vec3<real>) {
     let b = params.dim * i;
     grad_p[b] = gq.x;
     grad_p[b + 1u] = gq.y;
@@ -126,21 +126,21 @@ fn store_grads(i: u32, gq: vec3<f64>, gu: vec3<f64>) {
     }
 }
 
-fn sum_of_squares(d: vec3<f64>) -> f64 {
+fn sum_of_squares(d: vec3<real>) -> real {
     return d.x * d.x + d.y * d.y + d.z * d.z;
 }
 
-fn inner(a: vec3<f64>, b: vec3<f64>) -> f64 {
+fn inner(a: vec3<real>, b: vec3<real>) -> real {
     return a.x * b.x + a.y * b.y + a.z * b.z;
 }
 
 // The force f of spring `sp` on its a end (−f on its b end).
-fn spring_force(sp: u32) -> vec3<f64> {
+fn spring_force(sp: u32) -> vec3<real> {
     let e = ends(sp);
     let d = position(e.y) - position(e.x);
     let l2 = sum_of_squares(d);
-    if (l2 == 0.0lf && rest[sp] == 0.0lf) {
-        return vec3<f64>(); // rest length 0 at l = 0: no force
+    if (l2 == real(0.0) && rest[sp] == real(0.0)) {
+        return vec3<real>(); // rest length 0 at l = 0: no force
     }
     let l = sqrt(l2);
     let m = stiffness[sp] * (l - rest[sp]) / l;
@@ -153,7 +153,7 @@ fn step_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     if (i >= params.n) {
         return;
     }
-    var f = vec3<f64>();
+    var f = vec3<real>();
     for (var e = topo[i]; e < topo[i + 1u]; e = e + 1u) {
         let code = topo[e];
         let fs = spring_force(code >> 1u);
@@ -164,8 +164,8 @@ fn step_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
         }
     }
     let m = mass[i];
-    let inv_m = 1.0lf / m;
-    let g = vec3<f64>(params.gx, params.gy, params.gz);
+    let inv_m = real(1.0) / m;
+    let g = vec3<real>(params.gx, params.gy, params.gz);
     let acc = (f + m * g) * inv_m;
     let q = position(i);
     let u = velocity(i);
@@ -173,9 +173,9 @@ fn step_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 }
 
 // ḡF of particle j: ḡa / m with ḡa = dt (dt ḡp' + ḡv').
-fn grad_force(j: u32) -> vec3<f64> {
+fn grad_force(j: u32) -> vec3<real> {
     let dt = params.dt;
-    return dt * (dt * seed_p(j) + seed_v(j)) * (1.0lf / mass[j]);
+    return dt * (dt * seed_p(j) + seed_v(j)) * (real(1.0) / mass[j]);
 }
 
 // What spring `sp` passes back, from ḡf = ḡF_a − ḡF_b: ḡd (into p_b, and
@@ -183,9 +183,9 @@ fn grad_force(j: u32) -> vec3<f64> {
 //   ḡk = (ḡf·d)(l − L)/l,  ḡL = −k (ḡf·d)/l,
 //   ḡd = k(1 − L/l) ḡf + (k L / l³)(ḡf·d) d   (k ḡf at l = 0 = L).
 struct SpringGrads {
-    d: vec3<f64>,
-    k: f64,
-    rest: f64,
+    d: vec3<real>,
+    k: real,
+    rest: real,
 }
 
 fn spring_adjoint(sp: u32) -> SpringGrads {
@@ -197,14 +197,14 @@ fn spring_adjoint(sp: u32) -> SpringGrads {
     let k = stiffness[sp];
     let len0 = rest[sp];
     var out: SpringGrads;
-    if (l2 == 0.0lf && len0 == 0.0lf) {
+    if (l2 == real(0.0) && len0 == real(0.0)) {
         out.d = k * gf;
         return out;
     }
     let l = sqrt(l2);
     out.k = gfd * (l - len0) / l;
-    out.rest = 0.0lf - k * gfd / l;
-    let m = k * (1.0lf - len0 / l);
+    out.rest = real(0.0) - k * gfd / l;
+    let m = k * (real(1.0) - len0 / l);
     let qd = k * len0 / (l * l2) * gfd;
     out.d = m * gf + qd * d;
     return out;
@@ -217,8 +217,8 @@ fn step_adjoint(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     let t = thread(gid, nwg);
     if (t < params.n) {
         let b = params.dim * t;
-        var held_p = vec3<f64>(grad_p[b], grad_p[b + 1u], 0.0lf);
-        var held_v = vec3<f64>(grad_v[b], grad_v[b + 1u], 0.0lf);
+        var held_p = vec3<real>(grad_p[b], grad_p[b + 1u], real(0.0));
+        var held_v = vec3<real>(grad_v[b], grad_v[b + 1u], real(0.0));
         if (params.dim == 3u) {
             held_p.z = grad_p[b + 2u];
             held_v.z = grad_v[b + 2u];

@@ -56,6 +56,21 @@ fn depth(e: &BuiltinEnv, spatial: usize, q: &[f64]) -> f64 {
     e.offset - nq
 }
 
+/// The ground's k·relu(δ) on each lane.
+#[inline(always)]
+fn ground_push_lanes<const D: usize, const S: usize, const W: usize>(
+    e: &BuiltinEnv,
+    q: &[[f64; W]; D],
+) -> [f64; W] {
+    let mut nq = [0.0; W];
+    for k in 0..S.min(3) {
+        for l in 0..W {
+            nq[l] += e.normal[k] * q[k][l];
+        }
+    }
+    std::array::from_fn(|l| e.k * (e.offset - nq[l]).max(0.0))
+}
+
 impl LocalForces for BuiltinForces {
     type Env = BuiltinEnv;
 
@@ -169,6 +184,41 @@ impl LocalForces for BuiltinForces {
             let push = k * depth(e, spatial, q).max(0.0);
             for j in 0..spatial.min(3) {
                 f[j] += push * e.normal[j];
+            }
+        }
+    }
+
+    /// [`force_node`](LocalForces::force_node)'s laws lane-wise, in the same
+    /// order (so the same bits).
+    #[inline(always)]
+    fn force_lanes<const D: usize, const S: usize, const W: usize>(
+        &self,
+        e: &BuiltinEnv,
+        q: &[[f64; W]; D],
+        v: &[[f64; W]; D],
+        m: &[f64; W],
+        f: &mut [[f64; W]; D],
+    ) {
+        if e.gravity {
+            for j in 0..S {
+                for l in 0..W {
+                    f[j][l] += m[l] * e.g[j];
+                }
+            }
+        }
+        if e.drag {
+            for j in 0..D {
+                for l in 0..W {
+                    f[j][l] -= e.c * v[j][l];
+                }
+            }
+        }
+        if e.ground {
+            let push = ground_push_lanes::<D, S, W>(e, q);
+            for j in 0..S.min(3) {
+                for l in 0..W {
+                    f[j][l] += push[l] * e.normal[j];
+                }
             }
         }
     }

@@ -89,6 +89,28 @@ pub trait LocalForces: Send + Sync + 'static {
         gparams: &mut [f64; LOCAL_PARAMS_MAX],
     );
 
+    /// [`LocalForces::force_node`] on `W` nodes at once, coordinates
+    /// transposed (`q[k][l]`: coordinate k of lane l), so that a set of
+    /// forces can write its laws lane-wise and the compiler vectorises
+    /// across nodes. Must equal `force_node` on each lane bit for bit
+    /// (the default calls it lane by lane).
+    #[inline(always)]
+    fn force_lanes<const D: usize, const S: usize, const W: usize>(
+        &self,
+        env: &Self::Env,
+        q: &[[f64; W]; D],
+        v: &[[f64; W]; D],
+        m: &[f64; W],
+        f: &mut [[f64; W]; D],
+    ) {
+        for l in 0..W {
+            let (ql, vl) = (lane(q, l), lane(v, l));
+            let mut fl = lane(f, l);
+            self.force_node::<D, S>(env, &ql, &vl, m[l], &mut fl);
+            set_lane(f, l, &fl);
+        }
+    }
+
     /// For implicit schemes: adds the node's block of −∂F/∂q − s_v·∂F/∂v
     /// (`dim × dim`, row-major) into `block`. Default: unsupported.
     #[allow(clippy::too_many_arguments)]
@@ -122,6 +144,20 @@ pub trait LocalForces: Send + Sync + 'static {
     ) -> Option<f64> {
         let _ = (env, dim, spatial, q, v, m, dt);
         None
+    }
+}
+
+/// Lane `l` of transposed coordinates: one node's `D` coordinates.
+#[inline(always)]
+fn lane<const D: usize, const W: usize>(x: &[[f64; W]; D], l: usize) -> [f64; D] {
+    std::array::from_fn(|k| x[k][l])
+}
+
+/// Writes one node's coordinates into lane `l`.
+#[inline(always)]
+fn set_lane<const D: usize, const W: usize>(x: &mut [[f64; W]; D], l: usize, y: &[f64; D]) {
+    for k in 0..D {
+        x[k][l] = y[k];
     }
 }
 

@@ -22,10 +22,12 @@
 mod backward_euler;
 mod builtin;
 pub(crate) mod element;
+mod lanes;
 mod layout;
 mod load;
 mod local;
 mod memory;
+mod multistep;
 mod record;
 mod rollout;
 mod scheme;

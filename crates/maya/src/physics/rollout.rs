@@ -213,22 +213,29 @@ pub(crate) fn run_steps<'t>(
         };
         let (mut qv, mut vv) = (q.value(), v.value());
         let mut good = (qv.clone(), vv.clone(), first_step);
-        for s in first_step..end {
-            advance(&mut qv, &mut vv).map_err(|e| at_step(e, s + 1))?;
-            if (s + 1 - first_step).is_multiple_of(CHECK_EVERY) || s + 1 == end {
-                if !(all_finite(&qv) && all_finite(&vv)) {
-                    // Replay from the last good state, checking every step.
-                    let (mut rq, mut rv, from) = good;
-                    for t in from..=s {
-                        advance(&mut rq, &mut rv)?;
-                        check_state(&rq, &rv, model, t + 1).map_err(|e| blame_dt(e, model))?;
-                    }
-                    unreachable!("the replay meets the non-finite state");
+        let rest_refs: Vec<&Tensor> = rest_values.iter().collect();
+        let mut s = first_step;
+        while s < end {
+            // Up to the next check; in one call when the stepper can.
+            let block = CHECK_EVERY.min(end - s);
+            if !stepper.run_local(&rest_refs, &mut qv, &mut vv, block)? {
+                for t in s..s + block {
+                    advance(&mut qv, &mut vv).map_err(|e| at_step(e, t + 1))?;
                 }
-                good.0.data.copy_from_slice(&qv.data);
-                good.1.data.copy_from_slice(&vv.data);
-                good.2 = s + 1;
             }
+            s += block;
+            if !(all_finite(&qv) && all_finite(&vv)) {
+                // Replay from the last good state, checking every step.
+                let (mut rq, mut rv, from) = good;
+                for t in from..s {
+                    advance(&mut rq, &mut rv)?;
+                    check_state(&rq, &rv, model, t + 1).map_err(|e| blame_dt(e, model))?;
+                }
+                unreachable!("the replay meets the non-finite state");
+            }
+            good.0.data.copy_from_slice(&qv.data);
+            good.1.data.copy_from_slice(&vv.data);
+            good.2 = s;
         }
         return Ok((tape.constant(qv), tape.constant(vv)));
     }

@@ -13,6 +13,7 @@
 //! local (else one chunk per environment); per-chunk parameter gradients
 //! are summed in chunk order, so results do not depend on scheduling.
 
+use super::lanes::{forward_group, LANES};
 use super::layout::{check_state, Chunk, ChunkGrads, Layout};
 use super::local::{with_dims, LocalForces, LOCAL_PARAMS_MAX};
 use super::scheme::{advance, advance_adjoint, Scheme};
@@ -30,7 +31,7 @@ use std::sync::Arc;
 /// thread count).
 pub(crate) const CHUNK: usize = 2048;
 /// A step runs chunks in parallel from this many state entries (B·N·D).
-const PAR_MIN: usize = 1 << 13;
+pub(crate) const PAR_MIN: usize = 1 << 13;
 /// What the step keeps for its adjoint, per chunk: each element's saved
 /// state and, when the masses need a gradient, the net force.
 pub(crate) struct ChunkSaved {
@@ -168,10 +169,28 @@ fn node_loop<L: LocalForces, const D: usize, const S: usize>(
     v1: &mut [f64],
 ) {
     let env = local.unpack(S, params);
+    // Groups of LANES nodes first (vectorised across nodes), then the rest.
+    let full = nodes.mass.len() / LANES * LANES;
+    for base in (0..full).step_by(LANES) {
+        forward_group::<L, D, S, LANES>(
+            w,
+            dt,
+            local,
+            &env,
+            (nodes.q, nodes.v, nodes.mass),
+            inv,
+            has_f,
+            save.as_deref_mut(),
+            q1,
+            v1,
+            base,
+        );
+    }
     let states = (nodes.q.chunks_exact(D).zip(nodes.v.chunks_exact(D)))
         .zip(nodes.mass.iter().zip(inv.0.iter().zip(inv.1)));
     let outs = q1.chunks_exact_mut(D).zip(v1.chunks_exact_mut(D));
-    for (i, (((qi, vi), (&mi, (&im, &ii))), (q1i, v1i))) in states.zip(outs).enumerate() {
+    for (i, (((qi, vi), (&mi, (&im, &ii))), (q1i, v1i))) in states.zip(outs).enumerate().skip(full)
+    {
         let qi: &[f64; D] = qi.try_into().expect("chunks of D");
         let vi: &[f64; D] = vi.try_into().expect("chunks of D");
         let q1i: &mut [f64; D] = q1i.try_into().expect("chunks of D");

@@ -36,6 +36,21 @@ pub trait Stepper: Send + Sync {
     /// Runs one step off the tape into `q1`, `v1` (overwritten).
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()>;
 
+    /// Runs `steps` steps off the tape on the state (`q`, `v`) in place,
+    /// with the inputs after the state `rest`, in one call; `Ok(false)`
+    /// (state untouched) when this stepper has no such path, and the
+    /// caller steps one by one. Default: `Ok(false)`.
+    fn run_local(
+        &self,
+        rest: &[&Tensor],
+        q: &mut Tensor,
+        v: &mut Tensor,
+        steps: usize,
+    ) -> Result<bool> {
+        let _ = (rest, q, v, steps);
+        Ok(false)
+    }
+
     /// Estimated bytes a recorded step keeps for its adjoint besides its
     /// outputs, for a state of shape `state` and inputs `rest` after it
     /// (see `physics/memory.rs`).
@@ -120,6 +135,17 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
         // Off the tape nothing needs a gradient: no force is saved.
         let none = vec![false; inputs.len()];
         kernel.step_into(inputs, &none, q1, v1).map(|_| ())
+    }
+
+    /// Every force local and one stage: [`run_local`](super::multistep::run_local).
+    fn run_local(
+        &self,
+        rest: &[&Tensor],
+        q: &mut Tensor,
+        v: &mut Tensor,
+        steps: usize,
+    ) -> Result<bool> {
+        super::multistep::run_local::<L, S>(&self.spec, rest, q, v, steps)
     }
 
     /// One-stage schemes: per chunk of nodes its saved list (the

@@ -235,13 +235,8 @@ struct Pool {
 impl Pool {
     fn zeros(&mut self, shape: &[usize]) -> Tensor {
         let n: usize = shape.iter().product();
-        match self
-            .free
-            .iter()
-            .rposition(|b| b.capacity() >= n && b.capacity() <= 2 * n.max(8))
-        {
-            Some(k) => {
-                let mut data = self.free.swap_remove(k);
+        match self.take(n) {
+            Some(mut data) => {
                 data.clear();
                 data.resize(n, 0.0);
                 Tensor {
@@ -251,6 +246,15 @@ impl Pool {
             }
             None => Tensor::zeros(shape),
         }
+    }
+
+    /// A free buffer that holds `n` entries without wasting more than half.
+    fn take(&mut self, n: usize) -> Option<Vec<f64>> {
+        let k = self
+            .free
+            .iter()
+            .rposition(|b| b.capacity() >= n && b.capacity() <= 2 * n.max(8))?;
+        Some(self.free.swap_remove(k))
     }
 
     fn give(&mut self, t: Tensor) {
@@ -265,6 +269,29 @@ impl Pool {
     fn zeros_like(&mut self, value: &Value) -> Result<Value> {
         match value {
             Value::Host(t) => Ok(Value::Host(self.zeros(&t.shape))),
+            #[cfg(feature = "gpu")]
+            device => device.zeros_like(),
+        }
+    }
+
+    /// A buffer of `value`'s shape whose contents are unspecified (a
+    /// recycled host buffer is not zeroed), for a gradient nobody reads.
+    fn scratch_like(&mut self, value: &Value) -> Result<Value> {
+        match value {
+            Value::Host(t) => {
+                let n = t.numel();
+                match self.take(n) {
+                    Some(mut data) => {
+                        data.truncate(n);
+                        data.resize(n, 0.0);
+                        Ok(Value::Host(Tensor {
+                            data,
+                            shape: t.shape.clone(),
+                        }))
+                    }
+                    None => Ok(Value::Host(Tensor::zeros(&t.shape))),
+                }
+            }
             #[cfg(feature = "gpu")]
             device => device.zeros_like(),
         }
@@ -361,6 +388,10 @@ fn backprop_node(
         };
         taken.push(match g {
             Some(g) => g,
+            // Nothing reads the gradient of an input that needs none (a
+            // kernel told `needs_grad = false` skips it, and the buffer
+            // goes back to the pool after): recycled, not zeroed.
+            None if !inner.requires_grad[i] => pool.scratch_like(inputs[k])?,
             None => pool.zeros_like(inputs[k])?,
         });
     }

@@ -213,7 +213,7 @@ fn matmul_2d_batched_and_broadcast_batches() {
 /// summed naively here.
 #[test]
 fn matmul_gradients_on_every_thread_path_match_the_closed_form() {
-    // 340³ multiply-adds is past the size where one product is split.
+    // 340³ multiply-adds: past the size where the two run side by side.
     for (m, k, n) in [(5, 7, 3), (40, 33, 29), (340, 340, 340)] {
         let (a0, b0, w0) = (
             input(&[m, k], 1, Domain::Any),

@@ -40,9 +40,9 @@ impl Kernel for Matmul {
             cpu::matmul_acc_on(grad_b, a, true, grad_out, false, threads)
         };
         match (needs_grad[0], needs_grad[1]) {
-            // Two products too small to split each run side by side, one
-            // thread each: no barrier inside either.
-            (true, true) if !cpu::worth_splitting(product_flops(grad_out, a)) => {
+            // Two mid-sized products run side by side, one thread each:
+            // no barrier inside either.
+            (true, true) if cpu::side_by_side(product_flops(grad_out, a)) => {
                 rayon::join(
                     || grad_a_of(grad_a, Threads::One),
                     || grad_b_of(grad_b, Threads::One),

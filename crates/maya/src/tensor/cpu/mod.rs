@@ -27,5 +27,5 @@ pub use index::{index_add_into, index_select};
 pub(crate) use layout::slice_add_into;
 pub use layout::{concat, slice, transpose};
 pub use matmul::{matmul, matmul_shape};
-pub(crate) use matmul::{matmul_acc_on, worth_splitting, Threads};
+pub(crate) use matmul::{matmul_acc_on, side_by_side, Threads};
 pub use reduce::sum_axis;

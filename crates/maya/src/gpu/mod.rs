@@ -25,7 +25,6 @@
 //! index tables built once (a spring network's [`DeviceSprings`]), in the
 //! host kernel's order.
 
-mod broadcast;
 mod device;
 mod dtype;
 mod kernel;

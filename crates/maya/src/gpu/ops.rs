@@ -2,9 +2,9 @@
 //! each a [`DeviceKernel`] (the steps through [`record_step`]) whose
 //! adjoint records dispatches.
 
-use super::broadcast::reduce_into;
 use super::kernel::{apply, record_step, DeviceKernel};
 use super::kernels;
+use super::kernels::broadcast::reduce_into;
 use super::tensor::DeviceTensor;
 use crate::error::Result;
 use crate::TVar;

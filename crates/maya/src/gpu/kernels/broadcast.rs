@@ -3,12 +3,12 @@
 //! of a broadcast, summing an output's gradient back to an input's shape
 //! in a fixed order (`wgsl/broadcast.wgsl`).
 
-use super::kernels::{groups, kernel, len_u32, same_device, GROUP};
-use super::tensor::DeviceTensor;
+use super::{groups, kernel, len_u32, same_device, GROUP};
 use crate::error::{Error, Result};
+use crate::gpu::tensor::DeviceTensor;
 use crate::tensor::{broadcast_shapes, broadcast_strides, numel};
 
-const BROADCAST: &str = include_str!("wgsl/broadcast.wgsl");
+const BROADCAST: &str = include_str!("../wgsl/broadcast.wgsl");
 
 /// Axes the kernels take (three arrays of `vec4<u32>` pairs in the uniform).
 const MAX_RANK: usize = 8;
@@ -83,7 +83,7 @@ pub(crate) fn binary(
 /// broadcast add (or of a broadcast product, `other` the other factor,
 /// whose shape broadcasts to `gy`'s). Each entry of `grad` sums its
 /// broadcast entries in row-major order, one thread each; a single entry
-/// is summed by the fixed tree of [`sum`](super::kernels::sum) instead.
+/// is summed by the fixed tree of [`sum`](super::sum) instead.
 pub(crate) fn reduce_into(
     grad: &DeviceTensor,
     gy: &DeviceTensor,
@@ -105,18 +105,18 @@ pub(crate) fn reduce_into(
     same_device(op, &[grad, gy, other])?;
     if grad.shape() == shape && other.shape() == shape {
         return if with_other {
-            super::kernels::mul_into(grad, gy, other)
+            super::mul_into(grad, gy, other)
         } else {
-            super::kernels::add_into(grad, gy)
+            super::add_into(grad, gy)
         };
     }
     if grad.numel() == 1 {
         let summed = if with_other {
-            super::kernels::sum(&binary("mul", gy, other)?)?
+            super::sum(&binary("mul", gy, other)?)?
         } else {
-            super::kernels::sum(gy)?
+            super::sum(gy)?
         };
-        return super::kernels::broadcast_into(grad, &summed);
+        return super::broadcast_into(grad, &summed);
     }
     let device = grad.device();
     let n = grad.numel();

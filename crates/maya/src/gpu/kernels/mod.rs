@@ -3,15 +3,17 @@
 //! a dispatch (or a few) and returns at once; results exist once the batch
 //! is submitted, which reading any tensor back does.
 
+pub(super) mod broadcast;
+
 use super::device::Device;
 use super::dtype::DType;
 use super::launch::{Uniform, WgslKernel};
 use super::tensor::{same_dtype, DeviceTensor};
 use crate::error::{DeviceError, Error, Result};
 
-const ELEMENTWISE: &str = include_str!("wgsl/elementwise.wgsl");
-const REDUCE: &str = include_str!("wgsl/reduce.wgsl");
-pub(super) const PARTICLES: &str = include_str!("wgsl/particles.wgsl");
+const ELEMENTWISE: &str = include_str!("../wgsl/elementwise.wgsl");
+const REDUCE: &str = include_str!("../wgsl/reduce.wgsl");
+pub(super) const PARTICLES: &str = include_str!("../wgsl/particles.wgsl");
 
 /// An entry point of one of maya's modules.
 pub(super) const fn kernel(
@@ -97,7 +99,7 @@ pub fn broadcast_into(out: &DeviceTensor, a: &DeviceTensor) -> Result<()> {
 /// `out = a ∘ b` for `entry` in {"add", "mul"}.
 fn binary(entry: &'static str, a: &DeviceTensor, b: &DeviceTensor) -> Result<DeviceTensor> {
     if a.shape() != b.shape() {
-        return super::broadcast::binary(entry, a, b);
+        return broadcast::binary(entry, a, b);
     }
     same_device(entry, &[a, b])?;
     let device = a.device();

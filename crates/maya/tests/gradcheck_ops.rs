@@ -213,8 +213,9 @@ fn matmul_2d_batched_and_broadcast_batches() {
 /// summed naively here.
 #[test]
 fn matmul_gradients_on_every_thread_path_match_the_closed_form() {
-    // 340³ multiply-adds: past the size where the two run side by side.
-    for (m, k, n) in [(5, 7, 3), (40, 33, 29), (340, 340, 340)] {
+    // Under 2²¹ multiply-adds both products run on one thread, from 2²¹
+    // side by side, from 2²⁵ (340³) one after the other, each split.
+    for (m, k, n) in [(5, 7, 3), (160, 150, 170), (340, 340, 340)] {
         let (a0, b0, w0) = (
             input(&[m, k], 1, Domain::Any),
             input(&[k, n], 2, Domain::Any),

@@ -41,7 +41,7 @@ impl Kernel for Matmul {
         };
         match (needs_grad[0], needs_grad[1]) {
             // Two mid-sized products run side by side, one thread each:
-            // no barrier inside either.
+            // no barrier inside either (small ones stay on one thread).
             (true, true) if cpu::side_by_side(product_flops(grad_out, a)) => {
                 rayon::join(
                     || grad_a_of(grad_a, Threads::One),

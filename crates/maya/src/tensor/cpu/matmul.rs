@@ -120,9 +120,12 @@ fn worth_splitting(flops: usize) -> bool {
 }
 
 /// Whether two independent products of `flops` multiply-adds each run
-/// faster side by side, one thread each, than one after the other, split.
+/// faster side by side, one thread each, than one after the other (split
+/// when large enough). Below `PARALLEL_FLOPS` waking a second thread costs
+/// more than it saves (n = 64: 16–29 µs side by side against 19 µs on
+/// one thread).
 pub(crate) fn side_by_side(flops: usize) -> bool {
-    flops < SIDE_BY_SIDE_FLOPS
+    (PARALLEL_FLOPS..SIDE_BY_SIDE_FLOPS).contains(&flops)
 }
 
 /// [`matmul_acc`] with the thread policy given.

@@ -1,9 +1,11 @@
 //! The step's fast paths against the general ones: a rollout that needs no
 //! gradient runs its local-force steps several at a time, in place, groups
 //! of nodes vectorised together (`physics/multistep.rs`); one that needs a
-//! gradient records one step kernel per step, whose forward also groups
-//! nodes (`physics/lanes.rs`), with the nodes left over one by one. Both
-//! must give the bits of single steps, and the gradients must match finite
+//! gradient and keeps only its last state records them a block at a time
+//! the same way (`physics/block.rs`); one that keeps every state records
+//! one step kernel per step, whose forward also groups nodes
+//! (`physics/lanes.rs`), with the nodes left over one by one. All must
+//! give the bits of single steps, and the gradients must match finite
 //! differences.
 
 use maya::dynamics::{Ground, Integrator, ParticleSystem};
@@ -52,8 +54,9 @@ fn initial(shape: &[usize]) -> (Tensor, Tensor) {
     (p0, v0)
 }
 
-/// (q_T, v_T) of a rollout off the tape (no gradient) and on it.
-fn final_states(shape: &[usize], integrator: Integrator, steps: usize) -> [Tensor; 4] {
+/// (q_T, v_T) of a rollout off the tape (no gradient), on it in blocks
+/// and on it step by step.
+fn final_states(shape: &[usize], integrator: Integrator, steps: usize) -> [Tensor; 6] {
     let (p0, v0) = initial(shape);
     let t = TensorTape::new();
     let sys = system(&t, shape, integrator, [0.4, 2e3]);
@@ -61,10 +64,14 @@ fn final_states(shape: &[usize], integrator: Integrator, steps: usize) -> [Tenso
         .rollout_final(&t.constant(p0.clone()), &t.constant(v0.clone()), steps)
         .unwrap();
     let (qg, vg) = sys
-        .rollout_final(&t.constant(p0), &t.var(v0), steps)
+        .rollout_final(&t.constant(p0.clone()), &t.var(v0.clone()), steps)
         .unwrap();
     assert!(vg.requires_grad());
-    [q.value(), v.value(), qg.value(), vg.value()]
+    let (qs, vs) = sys
+        .rollout(&t.constant(p0), &t.var(v0), steps)
+        .unwrap()
+        .last();
+    [q.value(), v.value(), qg.value(), vg.value(), qs.value(), vs.value()]
 }
 
 #[test]
@@ -80,9 +87,11 @@ fn off_tape_multistep_equals_recorded_single_steps_bit_for_bit() {
     ] {
         for integrator in [Integrator::SemiImplicitEuler, Integrator::Euler] {
             // 70 steps: two full blocks between checks and a partial one.
-            let [q, v, qg, vg] = final_states(&shape, integrator, 70);
+            let [q, v, qg, vg, qs, vs] = final_states(&shape, integrator, 70);
             assert_eq!(q.data, qg.data, "{shape:?} {integrator:?}");
             assert_eq!(v.data, vg.data, "{shape:?} {integrator:?}");
+            assert_eq!(q.data, qs.data, "{shape:?} {integrator:?}");
+            assert_eq!(v.data, vs.data, "{shape:?} {integrator:?}");
             assert!(q.data.iter().all(|x| x.is_finite()));
         }
     }

@@ -49,7 +49,13 @@ pub(crate) struct Footprint {
     pub saved: u64,
     /// Whether anything needs a gradient.
     pub needs_grad: bool,
+    /// Steps per recorded node when no state is kept: [`BLOCK`] where the
+    /// stepper records blocks ([`Stepper::records_blocks`]), else 1.
+    pub block: u64,
 }
+
+/// Steps per block of a rollout (the rollout's check interval).
+pub(crate) const BLOCK: usize = 32;
 
 impl Footprint {
     /// The footprint of steps of `stepper` from `q` with inputs `rest`.
@@ -67,12 +73,29 @@ impl Footprint {
             rest: rest.len(),
             saved: stepper.saved_bytes(&shape, rest),
             needs_grad,
+            block: if stepper.records_blocks(&shape) {
+                BLOCK as u64
+            } else {
+                1
+            },
         }
     }
 
     /// One recorded step with a gradient: states, node, saved data.
     fn step(&self) -> u64 {
         2 * (self.state + VALUE_BYTES) + NODE_BYTES + 8 * (2 + self.rest) as u64 + self.saved
+    }
+
+    /// Bytes the recording of `steps` steps without kept states holds: a
+    /// recorded step each, or a node per block that keeps nothing but its
+    /// output states (its adjoint's replay buffers are freed chunk by
+    /// chunk).
+    fn unkept(&self, steps: u64) -> u64 {
+        if self.block == 1 {
+            return steps * self.step();
+        }
+        let node = 2 * (self.state + VALUE_BYTES) + NODE_BYTES + 8 * (2 + self.rest) as u64;
+        steps.div_ceil(self.block) * node
     }
 
     /// Bytes the recording of `steps` steps as `record` holds.
@@ -82,7 +105,7 @@ impl Footprint {
         match record {
             Record::All if self.needs_grad => t * (self.step() + HANDLE_BYTES),
             Record::All => t * (states + HANDLE_BYTES),
-            Record::Last if self.needs_grad => t * self.step(),
+            Record::Last if self.needs_grad => self.unkept(t),
             Record::Last => 0,
             Record::Checkpointed { segment } => {
                 let seg = segment_len(segment, steps) as u64;
@@ -91,7 +114,7 @@ impl Footprint {
                 // while one segment is differentiated, its recording.
                 let node = NODE_BYTES + 8 * (2 + self.rest) as u64 + 64;
                 let replay = if self.needs_grad {
-                    seg.min(t) * self.step()
+                    self.unkept(seg.min(t))
                 } else {
                     0
                 };

@@ -20,6 +20,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod backward_euler;
+mod block;
 mod builtin;
 pub(crate) mod element;
 mod lanes;

@@ -1,19 +1,28 @@
 //! Several steps at once, off the tape, when every force is local and the
 //! scheme has one stage: each node then moves on its own, so the state is
-//! updated in place, groups of [`LANES`] nodes at a time (transposed,
+//! updated in place, groups of nodes at a time (transposed,
 //! vectorised across the nodes), and the step's setup (layout, parameters,
 //! inverse masses, buffers) is paid once per call. Each step of each node
 //! is the one-stage step's arithmetic in its order
 //! ([`LocalForces::force_lanes`], then [`advance`]), so the result is the
 //! same bits as that many single steps.
 
-use super::lanes::LANES;
 use super::local::LocalForces;
 use super::scheme::{advance, Scheme};
 use super::spec::StepSpec;
-use super::step::{for_chunks, split_chunks, CHUNK};
+use super::step::{for_chunks, split_chunks};
 use crate::error::Result;
 use crate::tensor::Tensor;
+
+/// Nodes per chunk: chunks run in parallel, and a block of 32 steps of
+/// 256 nodes in 3D keeps its states (393 kB, see [`block`](super::block))
+/// within a core's L2 cache. Each node moves on its own, so the chunking
+/// does not change a bit.
+pub(super) const CHUNK: usize = 256;
+/// Chunks run in parallel from this many node-steps (state entries ×
+/// steps): a call of 32 steps of 1000 nodes in 3D takes a third of a
+/// millisecond, well above a fork-join's cost.
+pub(super) const PAR_WORK: usize = 1 << 14;
 
 /// Runs `steps` steps of `spec` on the state (`q`, `v`) in place, with the
 /// inputs after the state `rest` (masses, (inertias,) parameters). Returns
@@ -43,7 +52,7 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
     inputs.extend_from_slice(rest);
     let (inv_m, inv_i) = spec.inverse_masses(&inputs);
     let chunks = lay.chunks(true, CHUNK);
-    let parallel = chunks.len() > 1 && q.numel() >= super::step::PAR_MIN;
+    let parallel = chunks.len() > 1 && q.numel() * steps >= PAR_WORK;
     let work: Vec<_> = chunks
         .iter()
         .copied()
@@ -72,66 +81,147 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
 }
 
 /// A chunk's time step, local forces and their parameters.
-type Run<'a, L> = (f64, &'a L, &'a <L as LocalForces>::Env);
+pub(super) type Run<'a, L> = (f64, &'a L, &'a <L as LocalForces>::Env);
 
-/// `steps` steps of every node of a chunk, in place: per step, groups of
-/// [`LANES`] nodes, then the nodes left over one by one. `masses`: (m,
-/// 1/m, 1/I) per node. (Node-major order, all steps of a group in
-/// registers, reads memory less but chains every step on the one before:
-/// slower.)
-fn run_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
+/// Nodes per group of the coordinate-major loop.
+const GROUP: usize = 2;
+
+/// One group's coordinates, coordinate-major (`x[k][l]`: coordinate k of
+/// the group's node l).
+type Group<const D: usize> = [[f64; GROUP]; D];
+
+/// `steps` steps of every node of a chunk, in place. The chunk is copied
+/// once per call into groups of [`GROUP`] nodes, coordinate-major within
+/// each group, so each step loads a group's coordinates straight into
+/// vectors instead of shuffling `[n, D]` rows; the last group is padded
+/// with nodes at rest that no force moves (1/m = 0), dropped at the end.
+/// `masses`: (m, 1/m, 1/I) per node. (Node-major order, all steps of a
+/// group in registers, reads memory less but chains every step on the one
+/// before: slower.)
+pub(super) fn run_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
     run: Run<'_, L>,
     masses: (&[f64], &[f64], &[f64]),
     q: &mut [f64],
     v: &mut [f64],
     steps: usize,
 ) {
+    let mut groups = Groups::<D>::new(masses, q, v);
     for _ in 0..steps {
-        let states = q
-            .chunks_exact_mut(LANES * D)
-            .zip(v.chunks_exact_mut(LANES * D));
-        let groups = masses.0.chunks_exact(LANES).zip(
-            masses
-                .1
-                .chunks_exact(LANES)
-                .zip(masses.2.chunks_exact(LANES)),
-        );
-        for ((q, v), (m, (im, ii))) in states.zip(groups) {
-            step_group::<L, Sch, D, S, LANES>(run, (m, im, ii), q, v);
-        }
-        let full = masses.0.len() / LANES * LANES;
-        let states = q[full * D..]
-            .chunks_exact_mut(D)
-            .zip(v[full * D..].chunks_exact_mut(D));
-        let rest = (masses.0[full..].chunks(1))
-            .zip(masses.1[full..].chunks(1).zip(masses.2[full..].chunks(1)));
-        for ((q, v), (m, (im, ii))) in states.zip(rest) {
-            step_group::<L, Sch, D, S, 1>(run, (m, im, ii), q, v);
+        groups.step::<L, Sch, S>(run);
+    }
+    from_groups::<D>(&groups.q, q);
+    from_groups::<D>(&groups.v, v);
+}
+
+/// [`run_nodes`] keeping every state: on entry `qs`, `vs` hold the first
+/// state (`n × D`); on return `steps` states, the state at the start of
+/// step t at `t·n·D` (the state after the last step is not kept).
+pub(super) fn replay_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
+    run: Run<'_, L>,
+    masses: (&[f64], &[f64], &[f64]),
+    qs: &mut Vec<f64>,
+    vs: &mut Vec<f64>,
+    steps: usize,
+) {
+    let len = qs.len();
+    let mut groups = Groups::<D>::new(masses, qs, vs);
+    for _ in 1..steps {
+        groups.step::<L, Sch, S>(run);
+        extend_from_groups::<D>(&groups.q, len, qs);
+        extend_from_groups::<D>(&groups.v, len, vs);
+    }
+}
+
+/// A chunk's nodes in groups of [`GROUP`], coordinate-major within each.
+struct Groups<const D: usize> {
+    q: Vec<Group<D>>,
+    v: Vec<Group<D>>,
+    /// (m, 1/m, 1/I) per group (padding: 1, 0, 0).
+    masses: Vec<[[f64; GROUP]; 3]>,
+}
+
+impl<const D: usize> Groups<D> {
+    fn new(masses: (&[f64], &[f64], &[f64]), q: &[f64], v: &[f64]) -> Self {
+        let (q, v) = (to_groups::<D>(q), to_groups::<D>(v));
+        let masses = (0..q.len())
+            .map(|g| {
+                let lane = |x: &[f64], pad: f64| {
+                    std::array::from_fn(|l| *x.get(g * GROUP + l).unwrap_or(&pad))
+                };
+                [lane(masses.0, 1.0), lane(masses.1, 0.0), lane(masses.2, 0.0)]
+            })
+            .collect();
+        Groups { q, v, masses }
+    }
+
+    /// One step of every group.
+    #[inline(always)]
+    fn step<L: LocalForces, Sch: Scheme, const S: usize>(&mut self, run: Run<'_, L>) {
+        // A private copy of the parameters: the loop's stores cannot touch
+        // it, so they stay in registers and the force flags are tested once.
+        let env = *run.2;
+        let run = (run.0, run.1, &env);
+        let groups = self.q.iter_mut().zip(self.v.iter_mut()).zip(&self.masses);
+        for ((q, v), m) in groups {
+            step_group::<L, Sch, D, S>(run, m, q, v);
         }
     }
 }
 
-/// One step of `W` nodes (`q`, `v`: their `W × D` coordinates; `masses`:
-/// their (m, 1/m, 1/I)), in place.
+/// `x` (`n × D`, node-major) in groups, the last padded with zeros.
+fn to_groups<const D: usize>(x: &[f64]) -> Vec<Group<D>> {
+    x.chunks(GROUP * D)
+        .map(|nodes| {
+            let mut g = [[0.0; GROUP]; D];
+            for (l, node) in nodes.chunks_exact(D).enumerate() {
+                for k in 0..D {
+                    g[k][l] = node[k];
+                }
+            }
+            g
+        })
+        .collect()
+}
+
+/// The first `len` coordinates of `groups` (node-major) appended to `x`.
+fn extend_from_groups<const D: usize>(groups: &[Group<D>], len: usize, x: &mut Vec<f64>) {
+    let end = x.len() + len;
+    for g in groups {
+        for l in 0..GROUP {
+            let node: [f64; D] = std::array::from_fn(|k| g[k][l]);
+            x.extend_from_slice(&node);
+        }
+    }
+    x.truncate(end);
+}
+
+/// The nodes of `groups` back into `x` (`n × D`), padding dropped.
+fn from_groups<const D: usize>(groups: &[Group<D>], x: &mut [f64]) {
+    for (g, nodes) in groups.iter().zip(x.chunks_mut(GROUP * D)) {
+        for (l, node) in nodes.chunks_exact_mut(D).enumerate() {
+            for k in 0..D {
+                node[k] = g[k][l];
+            }
+        }
+    }
+}
+
+/// One step of a group of nodes (`m`: their (m, 1/m, 1/I)), in place.
 #[inline(always)]
-fn step_group<L: LocalForces, Sch: Scheme, const D: usize, const S: usize, const W: usize>(
+fn step_group<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
     run: Run<'_, L>,
-    masses: (&[f64], &[f64], &[f64]),
-    q: &mut [f64],
-    v: &mut [f64],
+    m: &[[f64; GROUP]; 3],
+    q: &mut Group<D>,
+    v: &mut Group<D>,
 ) {
     let (dt, local, env) = run;
     let w = const { Sch::TABLEAU.constant_weights() };
-    let lanes = |x: &[f64]| -> [f64; W] { x.try_into().expect("W nodes") };
-    let (m, im, ii) = (lanes(masses.0), lanes(masses.1), lanes(masses.2));
-    let qt: [[f64; W]; D] = std::array::from_fn(|k| std::array::from_fn(|l| q[l * D + k]));
-    let vt: [[f64; W]; D] = std::array::from_fn(|k| std::array::from_fn(|l| v[l * D + k]));
-    let mut f = [[0.0; W]; D];
-    local.force_lanes::<D, S, W>(env, &qt, &vt, &m, &mut f);
+    let mut f = [[0.0; GROUP]; D];
+    local.force_lanes::<D, S, GROUP>(env, q, v, &m[0], &mut f);
     for k in 0..D {
-        for l in 0..W {
-            let wk = if k < S { im[l] } else { ii[l] };
-            (q[l * D + k], v[l * D + k]) = advance(w, dt, qt[k][l], vt[k][l], f[k][l] * wk);
+        for l in 0..GROUP {
+            let wk = if k < S { m[1][l] } else { m[2][l] };
+            (q[k][l], v[k][l]) = advance(w, dt, q[k][l], v[k][l], f[k][l] * wk);
         }
     }
 }

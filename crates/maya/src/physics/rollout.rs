@@ -180,7 +180,7 @@ pub(crate) fn rollout_from<'t, M: Model<'t>>(
 /// A non-finite entry of q or v stays non-finite (x' = x + …), so a check
 /// every few steps finds every failure; the steps since the last good check
 /// are then re-examined one by one to name the first bad step.
-const CHECK_EVERY: usize = 32;
+const CHECK_EVERY: usize = super::memory::BLOCK;
 
 /// Runs `steps` steps from `state` on `tape`, numbering them from
 /// `first_step`. When no input needs a gradient and no state is kept, the
@@ -225,13 +225,8 @@ pub(crate) fn run_steps<'t>(
             }
             s += block;
             if !(all_finite(&qv) && all_finite(&vv)) {
-                // Replay from the last good state, checking every step.
-                let (mut rq, mut rv, from) = good;
-                for t in from..s {
-                    advance(&mut rq, &mut rv)?;
-                    check_state(&rq, &rv, model, t + 1).map_err(|e| blame_dt(e, model))?;
-                }
-                unreachable!("the replay meets the non-finite state");
+                let (rq, rv, from) = good;
+                return Err(first_bad_step(&*stepper, &rest_values, (rq, rv), from, s));
             }
             good.0.data.copy_from_slice(&qv.data);
             good.1.data.copy_from_slice(&vv.data);
@@ -242,30 +237,77 @@ pub(crate) fn run_steps<'t>(
     let mut xs = vec![q, v];
     xs.extend_from_slice(rest);
     let mut pending = Vec::with_capacity(CHECK_EVERY);
-    for s in first_step..end {
-        xs[0] = q;
-        xs[1] = v;
-        let out = stepper
-            .record(tape, &xs, s)
-            .map_err(|e| at_step(e, s + 1))?;
-        (q, v) = (out[0], out[1]);
-        pending.push((q, v));
-        if (s + 1 - first_step).is_multiple_of(CHECK_EVERY) || s + 1 == end {
-            if !(q.with_value(all_finite) && v.with_value(all_finite)) {
-                let first = s + 1 - pending.len();
-                for (j, (q, v)) in pending.iter().enumerate() {
-                    q.with_value(|qv| v.with_value(|vv| check_state(qv, vv, model, first + j + 1)))
-                        .map_err(|e| blame_dt(e, model))?;
+    let mut s = first_step;
+    while s < end {
+        let block = CHECK_EVERY.min(end - s);
+        // Without kept states, a block of steps as one node where the
+        // stepper has one.
+        if keep.is_none() {
+            (xs[0], xs[1]) = (q, v);
+            let out = stepper
+                .record_block(tape, &xs, block)
+                .map_err(|e| at_step(e, s + 1))?;
+            if let Some(out) = out {
+                if !(out[0].with_value(all_finite) && out[1].with_value(all_finite)) {
+                    let rest_values: Vec<Tensor> = rest.iter().map(TVar::value).collect();
+                    return Err(first_bad_step(&*stepper, &rest_values, (q.value(), v.value()), s, s + block));
                 }
+                (q, v) = (out[0], out[1]);
+                s += block;
+                continue;
             }
-            pending.clear();
         }
-        if let Some(traj) = keep.as_deref_mut() {
-            traj.positions.push(q);
-            traj.velocities.push(v);
+        for s in s..s + block {
+            (xs[0], xs[1]) = (q, v);
+            let out = stepper
+                .record(tape, &xs, s)
+                .map_err(|e| at_step(e, s + 1))?;
+            (q, v) = (out[0], out[1]);
+            pending.push((q, v));
+            if let Some(traj) = keep.as_deref_mut() {
+                traj.positions.push(q);
+                traj.velocities.push(v);
+            }
         }
+        if !(q.with_value(all_finite) && v.with_value(all_finite)) {
+            let first = s + 1;
+            for (j, (q, v)) in pending.iter().enumerate() {
+                q.with_value(|qv| v.with_value(|vv| check_state(qv, vv, model, first + j)))
+                    .map_err(|e| blame_dt(e, model))?;
+            }
+        }
+        pending.clear();
+        s += block;
     }
     Ok((q, v))
+}
+
+/// The error naming the first step in `from..to` whose state is not
+/// finite, replaying them one by one off the tape from `state`, the
+/// (finite) state before step `from`.
+fn first_bad_step(
+    stepper: &dyn Stepper,
+    rest: &[Tensor],
+    state: (Tensor, Tensor),
+    from: usize,
+    to: usize,
+) -> Error {
+    let model = stepper.model();
+    let (mut q, mut v) = state;
+    let (mut q1, mut v1) = (q.clone(), v.clone());
+    for t in from..to {
+        let mut refs = vec![&q, &v];
+        refs.extend(rest.iter());
+        if let Err(e) = stepper.step_into(&refs, &mut q1, &mut v1) {
+            return at_step(e, t + 1);
+        }
+        std::mem::swap(&mut q, &mut q1);
+        std::mem::swap(&mut v, &mut v1);
+        if let Err(e) = check_state(&q, &v, model, t + 1) {
+            return blame_dt(e, model);
+        }
+    }
+    unreachable!("the replay meets the non-finite state")
 }
 
 /// A non-finite state in a particle rollout: most often an unstable time

@@ -1,6 +1,7 @@
 //! [`Stepper`]: a model's step function, as the one rollout drives it:
 //! record a step on a tape, or run it off the tape into buffers.
 
+use super::block::BlockKernel;
 use super::layout::{check_masses, MassModel};
 use super::local::LocalForces;
 use super::scheme::Scheme;
@@ -32,6 +33,27 @@ pub trait Stepper: Send + Sync {
         inputs: &[TVar<'t>],
         step: usize,
     ) -> Result<Vec<TVar<'t>>>;
+
+    /// Records `steps` steps (numbered from 0 within the block) as one
+    /// node on `tape`, inputs as for [`Stepper::record`]; `Ok(None)` when
+    /// this stepper has no such node for the state (the caller records
+    /// step by step). Default: `Ok(None)`.
+    fn record_block<'t>(
+        &self,
+        tape: &'t TensorTape,
+        inputs: &[TVar<'t>],
+        steps: usize,
+    ) -> Result<Option<Vec<TVar<'t>>>> {
+        let _ = (tape, inputs, steps);
+        Ok(None)
+    }
+
+    /// Whether [`Stepper::record_block`] records blocks for a state of
+    /// shape `state` (for the memory estimate). Default: no.
+    fn records_blocks(&self, state: &[usize]) -> bool {
+        let _ = state;
+        false
+    }
 
     /// Runs one step off the tape into `q1`, `v1` (overwritten).
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()>;
@@ -128,6 +150,25 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
             StepKernel::<L, S>::new(Arc::clone(&self.spec), None),
             inputs,
         )
+    }
+
+    /// One stage and local forces only: a [`BlockKernel`].
+    fn record_block<'t>(
+        &self,
+        tape: &'t TensorTape,
+        inputs: &[TVar<'t>],
+        steps: usize,
+    ) -> Result<Option<Vec<TVar<'t>>>> {
+        if !self.records_blocks(&inputs[0].shape()) {
+            return Ok(None);
+        }
+        let kernel = BlockKernel::<L, S>::new(Arc::clone(&self.spec), steps);
+        tape.try_apply(kernel, inputs).map(Some)
+    }
+
+    fn records_blocks(&self, state: &[usize]) -> bool {
+        let (_, _, dim) = envs_nodes_coords(state);
+        super::block::applies::<L, S>(&self.spec, dim)
     }
 
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()> {

@@ -32,7 +32,13 @@ fn inputs(shape: &[usize]) -> Vec<Tensor> {
 /// it; none in 1D), node 1 fixed; every input of `inputs` a tape value.
 fn system<'t>(x: &[TVar<'t>], d: usize, dt: f64, integrator: Integrator) -> ParticleSystem<'t> {
     let normal: Vec<f64> = (0..d)
-        .map(|k| if k + 1 == d { 0.8 } else { 0.6 / ((d.max(2) - 1) as f64).sqrt() })
+        .map(|k| {
+            if k + 1 == d {
+                0.8
+            } else {
+                0.6 / ((d.max(2) - 1) as f64).sqrt()
+            }
+        })
         .collect();
     let sys = ParticleSystem::new(x[2], dt)
         .with_gravity(x[3])
@@ -97,7 +103,10 @@ fn blocks_give_the_gradients_of_recorded_steps() {
             let scale = b.iter().fold(0.0f64, |s, x| s.max(x.abs()));
             assert!(scale > 0.0, "{shape:?}: ∂L/∂{name} is zero");
             for (x, y) in a.iter().zip(b) {
-                assert!((x - y).abs() <= 1e-12 * scale, "{shape:?}: ∂L/∂{name}: {x} vs {y}");
+                assert!(
+                    (x - y).abs() <= 1e-12 * scale,
+                    "{shape:?}: ∂L/∂{name}: {x} vs {y}"
+                );
             }
         }
     }
@@ -135,7 +144,13 @@ fn a_blowup_inside_a_block_names_its_step_as_without_a_gradient() {
         let t = TensorTape::new();
         let x: Vec<TVar> = x0
             .iter()
-            .map(|x| if grad { t.var(x.clone()) } else { t.constant(x.clone()) })
+            .map(|x| {
+                if grad {
+                    t.var(x.clone())
+                } else {
+                    t.constant(x.clone())
+                }
+            })
             .collect();
         let sys = system(&x, 3, 1e-3, Integrator::SemiImplicitEuler);
         sys.rollout_final(&x[0], &x[1], 200).unwrap_err()

@@ -71,7 +71,14 @@ fn final_states(shape: &[usize], integrator: Integrator, steps: usize) -> [Tenso
         .rollout(&t.constant(p0), &t.var(v0), steps)
         .unwrap()
         .last();
-    [q.value(), v.value(), qg.value(), vg.value(), qs.value(), vs.value()]
+    [
+        q.value(),
+        v.value(),
+        qg.value(),
+        vg.value(),
+        qs.value(),
+        vs.value(),
+    ]
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //!   chunks are independent and run in parallel): replay the block's steps
 //!   from the first state, keeping the state at the start of every step in
 //!   a buffer small enough to stay in cache, then run the one-stage step's
-//!   adjoint ([`node_adjoint`]) back through them.
+//!   adjoint back through them (the arithmetic of the step kernel's
+//!   per-node adjoint, on groups of nodes as the forward steps them).
 //!
 //! A recorded step per step would write every state to memory and read it
 //! back; here the block's states live only in cache, for one extra pass of
@@ -18,12 +19,12 @@
 //! parameter gradients are the same sums in another order (within
 //! rounding).
 
-use super::layout::{ChunkGrads, Layout};
-use super::local::{forces_dyn, LocalForces, LOCAL_PARAMS_MAX};
-use super::multistep::{replay_nodes, run_local, CHUNK, PAR_WORK};
-use super::scheme::Scheme;
+use super::layout::{Chunk, ChunkGrads, Layout, MassModel};
+use super::local::{LocalForces, LOCAL_PARAMS_MAX};
+use super::multistep::{from_groups, run_local, to_groups, Groups, CHUNK, GROUP, PAR_WORK};
+use super::scheme::{advance_adjoint, Scheme};
 use super::spec::StepSpec;
-use super::step::{for_chunks, node_adjoint, split_chunks, StepKernel};
+use super::step::{for_chunks, split_chunks, StepKernel};
 use crate::error::Result;
 use crate::tape::Kernel;
 use crate::tensor::Tensor;
@@ -159,69 +160,122 @@ struct Block<'a, L> {
 }
 
 /// One chunk's adjoint through the block: replay, then the steps' adjoints
-/// in reverse. Adds ∂L/∂q₀, ∂L/∂v₀ into `grads_qv` (the chunk's slices);
-/// returns its mass and parameter gradients.
+/// in reverse, a group of nodes at a time as the forward steps them (each
+/// lane the arithmetic of the step kernel's `node_adjoint` for its node, in its order).
+/// Adds ∂L/∂q₀, ∂L/∂v₀ into `grads_qv` (the chunk's slices); returns its
+/// mass and parameter gradients.
 fn chunk_adjoint<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
     b: &Block<'_, L>,
-    c: super::layout::Chunk,
+    c: Chunk,
     grads_qv: (&mut [f64], &mut [f64]),
 ) -> ChunkGrads {
     let (spec, lay, inputs) = (b.spec, b.lay, b.inputs);
     let (r, nr) = (lay.coords(c), lay.node_range(c));
-    let len = r.len();
     let mass = &inputs[2].data[nr.clone()];
     let im = &b.inv.0[nr.clone()];
     let ii = if b.inv.1.is_empty() { im } else { &b.inv.1[nr] };
     let params = lay.env_params(inputs, c.b);
     let env = spec.local.unpack(S, &params);
-    // states[t]: the state at the start of step t.
+    // The replay: every group's state at the start of every step.
+    let (q0, v0) = (&inputs[0].data[r.clone()], &inputs[1].data[r.clone()]);
+    let mut groups = Groups::<D>::new((mass, im, ii), q0, v0);
+    let ng = groups.q.len();
     let (mut qs, mut vs) = (
-        Vec::with_capacity(b.steps * len),
-        Vec::with_capacity(b.steps * len),
+        Vec::with_capacity(b.steps * ng),
+        Vec::with_capacity(b.steps * ng),
     );
-    qs.extend_from_slice(&inputs[0].data[r.clone()]);
-    vs.extend_from_slice(&inputs[1].data[r.clone()]);
-    let run = (spec.dt, &spec.local, &env);
-    replay_nodes::<L, Sch, D, S>(run, (mass, im, ii), &mut qs, &mut vs, b.steps);
-    let needs_mass = b.needs.mass;
-    let mut grads = ChunkGrads::new(lay, c, needs_mass);
-    let mut acc = [0.0; LOCAL_PARAMS_MAX];
-    let w = const { Sch::TABLEAU.constant_weights() };
-    let (mut seed_q, mut seed_v) = (b.seeds.0[r.clone()].to_vec(), b.seeds.1[r].to_vec());
-    let (mut out_q, mut out_v) = (vec![0.0; len], vec![0.0; len]);
-    let mut force = vec![0.0; if needs_mass { len } else { 0 }];
-    let (gq0, gv0) = grads_qv;
-    for t in (0..b.steps).rev() {
-        let (q, v) = (&qs[t * len..(t + 1) * len], &vs[t * len..(t + 1) * len]);
-        if needs_mass {
-            force.fill(0.0);
-            forces_dyn(&spec.local, &env, D, S, q, v, mass, &mut force);
+    for t in 0..b.steps {
+        qs.extend_from_slice(&groups.q);
+        vs.extend_from_slice(&groups.v);
+        if t + 1 < b.steps {
+            groups.step::<L, Sch, S>((spec.dt, &spec.local, &env));
         }
-        // The first step's gradients go into the block's input gradients.
-        let outs = if t == 0 {
-            (&mut *gq0, &mut *gv0)
-        } else {
-            out_q.fill(0.0);
-            out_v.fill(0.0);
-            (&mut out_q[..], &mut out_v[..])
-        };
-        node_adjoint::<L, D, S>(
-            w,
-            (b.needs.params, needs_mass),
-            spec,
-            &params,
-            &lay.nodes(inputs, q, v, c),
-            (im, ii),
-            (&seed_q, &seed_v),
-            needs_mass.then_some(&force[..]),
-            outs,
-            &mut grads,
-            &mut [],
-            &mut acc,
-        );
-        std::mem::swap(&mut seed_q, &mut out_q);
-        std::mem::swap(&mut seed_v, &mut out_v);
     }
-    spec.local.scatter(S, &acc, &mut grads.params);
+    let needs_mass = b.needs.mass;
+    let rigid = lay.model == MassModel::Rigid;
+    let adjoint_env = spec
+        .local
+        .unpack_adjoint(S, &params, b.needs.params, needs_mass);
+    let w = const { Sch::TABLEAU.constant_weights() };
+    let (gq0, gv0) = grads_qv;
+    // The block's input gradients so far, which the first step adds to.
+    let (base_q, base_v) = (to_groups::<D>(gq0), to_groups::<D>(gv0));
+    let (mut gq, mut gv) = (
+        to_groups::<D>(&b.seeds.0[r.clone()]),
+        to_groups::<D>(&b.seeds.1[r]),
+    );
+    let mut gm = vec![[0.0; GROUP]; if needs_mass { ng } else { 0 }];
+    let mut gi = vec![[0.0; GROUP]; if needs_mass && rigid { ng } else { 0 }];
+    let mut acc = [[0.0; GROUP]; LOCAL_PARAMS_MAX];
+    let zero = [[0.0; GROUP]; D];
+    for t in (0..b.steps).rev() {
+        let states = qs[t * ng..(t + 1) * ng]
+            .iter()
+            .zip(&vs[t * ng..(t + 1) * ng]);
+        for (g, (q, v)) in states.enumerate() {
+            let m = &groups.masses[g];
+            let (mut gq_new, mut gv_new) = if t == 0 {
+                (base_q[g], base_v[g])
+            } else {
+                (zero, zero)
+            };
+            let mut gf = zero;
+            for k in 0..D {
+                for l in 0..GROUP {
+                    let (gqk, gvk, ga) = advance_adjoint(w, spec.dt, gq[g][k][l], gv[g][k][l]);
+                    gq_new[k][l] += gqk;
+                    gv_new[k][l] += gvk;
+                    gf[k][l] = ga * if k < S { m[1][l] } else { m[2][l] };
+                }
+            }
+            let mut gm_step = [0.0; GROUP];
+            if needs_mass {
+                // a = F/m: ∂L/∂m −= ḡF·F/m (and the same with I for the angle).
+                let mut f = zero;
+                spec.local
+                    .force_lanes::<D, S, GROUP>(&env, q, v, &m[0], &mut f);
+                for k in 0..D {
+                    for l in 0..GROUP {
+                        let x = gf[k][l] * f[k][l];
+                        if k < S {
+                            gm_step[l] -= x * m[1][l];
+                        } else if rigid {
+                            gi[g][l] -= x * m[2][l];
+                        }
+                    }
+                }
+            }
+            spec.local.vjp_lanes::<D, S, GROUP>(
+                &adjoint_env,
+                q,
+                v,
+                &m[0],
+                &gf,
+                &mut gq_new,
+                &mut gv_new,
+                &mut gm_step,
+                &mut acc,
+            );
+            (gq[g], gv[g]) = (gq_new, gv_new);
+            if needs_mass {
+                for l in 0..GROUP {
+                    gm[g][l] += gm_step[l];
+                }
+            }
+        }
+    }
+    from_groups::<D>(&gq, gq0);
+    from_groups::<D>(&gv, gv0);
+    let mut grads = ChunkGrads::new(lay, c, needs_mass);
+    for (i, g) in grads.mass.iter_mut().enumerate() {
+        *g += gm[i / GROUP][i % GROUP];
+    }
+    if needs_mass && rigid {
+        for (i, g) in grads.inertia.iter_mut().enumerate() {
+            *g += gi[i / GROUP][i % GROUP];
+        }
+    }
+    let sums: [f64; LOCAL_PARAMS_MAX] = std::array::from_fn(|j| acc[j].iter().sum());
+    spec.local.scatter(S, &sums, &mut grads.params);
     grads
 }

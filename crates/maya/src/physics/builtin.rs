@@ -223,6 +223,66 @@ impl LocalForces for BuiltinForces {
         }
     }
 
+    /// [`vjp_node`](LocalForces::vjp_node)'s adjoints lane-wise, in the
+    /// same order (so the same bits; a lane outside the ground adds +0 to
+    /// ∂L/∂k, which can only turn a −0 into +0).
+    #[inline(always)]
+    fn vjp_lanes<const D: usize, const S: usize, const W: usize>(
+        &self,
+        e: &BuiltinEnv,
+        q: &[[f64; W]; D],
+        v: &[[f64; W]; D],
+        m: &[f64; W],
+        gf: &[[f64; W]; D],
+        gq: &mut [[f64; W]; D],
+        gv: &mut [[f64; W]; D],
+        gm: &mut [f64; W],
+        acc: &mut [[f64; W]; LOCAL_PARAMS_MAX],
+    ) {
+        if e.gravity_grad {
+            for j in 0..S {
+                for l in 0..W {
+                    acc[j][l] += m[l] * gf[j][l];
+                    gm[l] += gf[j][l] * e.g[j];
+                }
+            }
+        }
+        if e.drag {
+            let mut gc = [0.0; W];
+            for j in 0..D {
+                for l in 0..W {
+                    gv[j][l] -= e.c * gf[j][l];
+                    gc[l] += gf[j][l] * v[j][l];
+                }
+            }
+            for l in 0..W {
+                acc[DRAG_SLOT][l] -= gc[l];
+            }
+        }
+        if e.ground {
+            let mut nq = [0.0; W];
+            let mut sn = [0.0; W];
+            for j in 0..S.min(3) {
+                for l in 0..W {
+                    nq[l] += e.normal[j] * q[j][l];
+                    sn[l] += gf[j][l] * e.normal[j];
+                }
+            }
+            for l in 0..W {
+                let d = e.offset - nq[l];
+                let inside = d > 0.0;
+                acc[GROUND_SLOT][l] += if inside { d * sn[l] } else { 0.0 };
+                for j in 0..S.min(3) {
+                    gq[j][l] -= if inside {
+                        e.k * sn[l] * e.normal[j]
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+    }
+
     /// −∂F/∂q − s_v·∂F/∂v: drag adds s_v·c on the diagonal, a
     /// penetrating ground k·n nᵀ; gravity nothing.
     fn jacobian_node(

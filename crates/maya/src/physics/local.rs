@@ -111,6 +111,47 @@ pub trait LocalForces: Send + Sync + 'static {
         }
     }
 
+    /// [`LocalForces::vjp_node`] on `W` nodes at once, coordinates
+    /// transposed as in [`LocalForces::force_lanes`]; `gparams[j][l]`:
+    /// slot j of lane l's parameter gradients. Must equal `vjp_node` on
+    /// each lane bit for bit, up to the sign of a zero parameter gradient
+    /// (the default calls it lane by lane).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn vjp_lanes<const D: usize, const S: usize, const W: usize>(
+        &self,
+        env: &Self::Env,
+        q: &[[f64; W]; D],
+        v: &[[f64; W]; D],
+        m: &[f64; W],
+        gf: &[[f64; W]; D],
+        gq: &mut [[f64; W]; D],
+        gv: &mut [[f64; W]; D],
+        gm: &mut [f64; W],
+        gparams: &mut [[f64; W]; LOCAL_PARAMS_MAX],
+    ) {
+        for l in 0..W {
+            let (mut gql, mut gvl) = (lane(gq, l), lane(gv, l));
+            let mut acc: [f64; LOCAL_PARAMS_MAX] = std::array::from_fn(|j| gparams[j][l]);
+            self.vjp_node::<D, S>(
+                env,
+                &lane(q, l),
+                &lane(v, l),
+                m[l],
+                &lane(gf, l),
+                &mut gql,
+                &mut gvl,
+                &mut gm[l],
+                &mut acc,
+            );
+            set_lane(gq, l, &gql);
+            set_lane(gv, l, &gvl);
+            for (j, a) in acc.into_iter().enumerate() {
+                gparams[j][l] = a;
+            }
+        }
+    }
+
     /// For implicit schemes: adds the node's block of −∂F/∂q − s_v·∂F/∂v
     /// (`dim × dim`, row-major) into `block`. Default: unsupported.
     #[allow(clippy::too_many_arguments)]

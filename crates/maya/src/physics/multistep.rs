@@ -84,11 +84,11 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
 pub(super) type Run<'a, L> = (f64, &'a L, &'a <L as LocalForces>::Env);
 
 /// Nodes per group of the coordinate-major loop.
-const GROUP: usize = 2;
+pub(super) const GROUP: usize = 2;
 
 /// One group's coordinates, coordinate-major (`x[k][l]`: coordinate k of
 /// the group's node l).
-type Group<const D: usize> = [[f64; GROUP]; D];
+pub(super) type Group<const D: usize> = [[f64; GROUP]; D];
 
 /// `steps` steps of every node of a chunk, in place. The chunk is copied
 /// once per call into groups of [`GROUP`] nodes, coordinate-major within
@@ -113,42 +113,27 @@ pub(super) fn run_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: us
     from_groups::<D>(&groups.v, v);
 }
 
-/// [`run_nodes`] keeping every state: on entry `qs`, `vs` hold the first
-/// state (`n × D`); on return `steps` states, the state at the start of
-/// step t at `t·n·D` (the state after the last step is not kept).
-pub(super) fn replay_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
-    run: Run<'_, L>,
-    masses: (&[f64], &[f64], &[f64]),
-    qs: &mut Vec<f64>,
-    vs: &mut Vec<f64>,
-    steps: usize,
-) {
-    let len = qs.len();
-    let mut groups = Groups::<D>::new(masses, qs, vs);
-    for _ in 1..steps {
-        groups.step::<L, Sch, S>(run);
-        extend_from_groups::<D>(&groups.q, len, qs);
-        extend_from_groups::<D>(&groups.v, len, vs);
-    }
-}
-
 /// A chunk's nodes in groups of [`GROUP`], coordinate-major within each.
-struct Groups<const D: usize> {
-    q: Vec<Group<D>>,
-    v: Vec<Group<D>>,
+pub(super) struct Groups<const D: usize> {
+    pub q: Vec<Group<D>>,
+    pub v: Vec<Group<D>>,
     /// (m, 1/m, 1/I) per group (padding: 1, 0, 0).
-    masses: Vec<[[f64; GROUP]; 3]>,
+    pub masses: Vec<[[f64; GROUP]; 3]>,
 }
 
 impl<const D: usize> Groups<D> {
-    fn new(masses: (&[f64], &[f64], &[f64]), q: &[f64], v: &[f64]) -> Self {
+    pub(super) fn new(masses: (&[f64], &[f64], &[f64]), q: &[f64], v: &[f64]) -> Self {
         let (q, v) = (to_groups::<D>(q), to_groups::<D>(v));
         let masses = (0..q.len())
             .map(|g| {
                 let lane = |x: &[f64], pad: f64| {
                     std::array::from_fn(|l| *x.get(g * GROUP + l).unwrap_or(&pad))
                 };
-                [lane(masses.0, 1.0), lane(masses.1, 0.0), lane(masses.2, 0.0)]
+                [
+                    lane(masses.0, 1.0),
+                    lane(masses.1, 0.0),
+                    lane(masses.2, 0.0),
+                ]
             })
             .collect();
         Groups { q, v, masses }
@@ -156,7 +141,7 @@ impl<const D: usize> Groups<D> {
 
     /// One step of every group.
     #[inline(always)]
-    fn step<L: LocalForces, Sch: Scheme, const S: usize>(&mut self, run: Run<'_, L>) {
+    pub(super) fn step<L: LocalForces, Sch: Scheme, const S: usize>(&mut self, run: Run<'_, L>) {
         // A private copy of the parameters: the loop's stores cannot touch
         // it, so they stay in registers and the force flags are tested once.
         let env = *run.2;
@@ -169,7 +154,7 @@ impl<const D: usize> Groups<D> {
 }
 
 /// `x` (`n × D`, node-major) in groups, the last padded with zeros.
-fn to_groups<const D: usize>(x: &[f64]) -> Vec<Group<D>> {
+pub(super) fn to_groups<const D: usize>(x: &[f64]) -> Vec<Group<D>> {
     x.chunks(GROUP * D)
         .map(|nodes| {
             let mut g = [[0.0; GROUP]; D];
@@ -183,20 +168,8 @@ fn to_groups<const D: usize>(x: &[f64]) -> Vec<Group<D>> {
         .collect()
 }
 
-/// The first `len` coordinates of `groups` (node-major) appended to `x`.
-fn extend_from_groups<const D: usize>(groups: &[Group<D>], len: usize, x: &mut Vec<f64>) {
-    let end = x.len() + len;
-    for g in groups {
-        for l in 0..GROUP {
-            let node: [f64; D] = std::array::from_fn(|k| g[k][l]);
-            x.extend_from_slice(&node);
-        }
-    }
-    x.truncate(end);
-}
-
 /// The nodes of `groups` back into `x` (`n × D`), padding dropped.
-fn from_groups<const D: usize>(groups: &[Group<D>], x: &mut [f64]) {
+pub(super) fn from_groups<const D: usize>(groups: &[Group<D>], x: &mut [f64]) {
     for (g, nodes) in groups.iter().zip(x.chunks_mut(GROUP * D)) {
         for (l, node) in nodes.chunks_exact_mut(D).enumerate() {
             for k in 0..D {

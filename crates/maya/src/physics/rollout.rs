@@ -250,7 +250,13 @@ pub(crate) fn run_steps<'t>(
             if let Some(out) = out {
                 if !(out[0].with_value(all_finite) && out[1].with_value(all_finite)) {
                     let rest_values: Vec<Tensor> = rest.iter().map(TVar::value).collect();
-                    return Err(first_bad_step(&*stepper, &rest_values, (q.value(), v.value()), s, s + block));
+                    return Err(first_bad_step(
+                        &*stepper,
+                        &rest_values,
+                        (q.value(), v.value()),
+                        s,
+                        s + block,
+                    ));
                 }
                 (q, v) = (out[0], out[1]);
                 s += block;

@@ -21,7 +21,7 @@
 
 use super::layout::{Chunk, ChunkGrads, Layout, MassModel};
 use super::local::{LocalForces, LOCAL_PARAMS_MAX};
-use super::multistep::{from_groups, run_local, to_groups, Groups, CHUNK, GROUP, PAR_WORK};
+use super::multistep::{from_groups, run_local, to_groups, Groups, Ran, CHUNK, GROUP, PAR_WORK};
 use super::scheme::{advance_adjoint, Scheme};
 use super::spec::StepSpec;
 use super::step::{for_chunks, split_chunks, StepKernel};
@@ -71,7 +71,8 @@ impl<L: LocalForces, S: Scheme> Kernel for BlockKernel<L, S> {
 
     fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let (mut q, mut v) = (inputs[0].clone(), inputs[1].clone());
-        if !run_local::<L, S>(&self.spec, &inputs[2..], &mut q, &mut v, self.steps)? {
+        // A non-finite state is returned as it is: the rollout checks it.
+        if run_local::<L, S>(&self.spec, &inputs[2..], &mut q, &mut v, self.steps)? == Ran::No {
             // Not a shape `applies` admits: step one by one.
             let step = StepKernel::<L, S>::new(Arc::clone(&self.spec), None);
             let none = vec![false; inputs.len()];

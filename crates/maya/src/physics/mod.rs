@@ -45,6 +45,8 @@ pub(crate) use layout::check_masses;
 pub use layout::MassModel;
 pub use load::NodalLoad;
 pub use local::{LocalForces, LOCAL_PARAMS_MAX};
+#[doc(hidden)]
+pub use multistep::Ran;
 pub(crate) use rollout::rollout_from;
 pub use rollout::{recording_bytes, rollout, Model, Record, Trajectory};
 pub(crate) use scheme::{advance, advance_adjoint};

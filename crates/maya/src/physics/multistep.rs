@@ -8,6 +8,7 @@
 //! same bits as that many single steps.
 
 use super::local::LocalForces;
+use super::memory::BLOCK;
 use super::scheme::{advance, Scheme};
 use super::spec::StepSpec;
 use super::step::{for_chunks, split_chunks};
@@ -24,19 +25,32 @@ pub(super) const CHUNK: usize = 256;
 /// millisecond, well above a fork-join's cost.
 pub(super) const PAR_WORK: usize = 1 << 14;
 
+/// What [`run_local`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ran {
+    /// Every step, and the state stayed finite.
+    Finite,
+    /// A chunk's state went non-finite (checked every [`BLOCK`] steps):
+    /// that chunk stopped there, the state is not a result.
+    NonFinite,
+    /// Nothing: the step has an element or a multi-stage scheme, or an
+    /// uncommon shape (step one by one instead).
+    No,
+}
+
 /// Runs `steps` steps of `spec` on the state (`q`, `v`) in place, with the
-/// inputs after the state `rest` (masses, (inertias,) parameters). Returns
-/// `Ok(false)` and leaves the state alone when the step has an element
-/// (non-local forces) or a multi-stage scheme.
+/// inputs after the state `rest` (masses, (inertias,) parameters): each
+/// chunk of nodes all its steps in one go, in parallel, checking its state
+/// every [`BLOCK`] steps.
 pub(crate) fn run_local<L: LocalForces, S: Scheme>(
     spec: &StepSpec<L>,
     rest: &[&Tensor],
     q: &mut Tensor,
     v: &mut Tensor,
     steps: usize,
-) -> Result<bool> {
+) -> Result<Ran> {
     if S::TABLEAU.stages() > 1 || !spec.elements.is_empty() {
-        return Ok(false);
+        return Ok(Ran::No);
     }
     let lay = {
         let mut inputs = vec![&*q, &*v];
@@ -45,7 +59,7 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
     };
     // The common shapes (others step one by one).
     if !matches!((lay.dim, lay.spatial), (3, 3) | (2, 2) | (3, 2) | (1, 1)) {
-        return Ok(false);
+        return Ok(Ran::No);
     }
     // The parameters and masses only (the state's slots hold a stand-in).
     let mut inputs = vec![rest[0], rest[0]];
@@ -62,7 +76,7 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
                 .zip(split_chunks(&mut v.data, &chunks, lay.dim)),
         )
         .collect();
-    for_chunks(parallel, work, |(c, (q, v))| {
+    let finite = for_chunks(parallel, work, |(c, (q, v))| {
         let params = lay.env_params(&inputs, c.b);
         let env = spec.local.unpack(lay.spatial, &params);
         let nr = lay.node_range(c);
@@ -77,7 +91,11 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
             _ => run_nodes::<L, S, 1, 1>(run, (mass, im, ii), q, v, steps),
         }
     });
-    Ok(true)
+    Ok(if finite.into_iter().all(|f| f) {
+        Ran::Finite
+    } else {
+        Ran::NonFinite
+    })
 }
 
 /// A chunk's time step, local forces and their parameters.
@@ -90,7 +108,8 @@ pub(super) const GROUP: usize = 2;
 /// the group's node l).
 pub(super) type Group<const D: usize> = [[f64; GROUP]; D];
 
-/// `steps` steps of every node of a chunk, in place. The chunk is copied
+/// `steps` steps of every node of a chunk, in place; `false` if its state
+/// went non-finite (checked every [`BLOCK`] steps; it stops there). The chunk is copied
 /// once per call into groups of [`GROUP`] nodes, coordinate-major within
 /// each group, so each step loads a group's coordinates straight into
 /// vectors instead of shuffling `[n, D]` rows; the last group is padded
@@ -104,13 +123,21 @@ pub(super) fn run_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: us
     q: &mut [f64],
     v: &mut [f64],
     steps: usize,
-) {
+) -> bool {
     let mut groups = Groups::<D>::new(masses, q, v);
-    for _ in 0..steps {
-        groups.step::<L, Sch, S>(run);
+    let mut done = 0;
+    let mut finite = true;
+    while done < steps && finite {
+        let block = BLOCK.min(steps - done);
+        for _ in 0..block {
+            groups.step::<L, Sch, S>(run);
+        }
+        done += block;
+        finite = groups.finite();
     }
     from_groups::<D>(&groups.q, q);
     from_groups::<D>(&groups.v, v);
+    finite
 }
 
 /// A chunk's nodes in groups of [`GROUP`], coordinate-major within each.
@@ -137,6 +164,12 @@ impl<const D: usize> Groups<D> {
             })
             .collect();
         Groups { q, v, masses }
+    }
+
+    /// Whether every coordinate is finite (padding is).
+    fn finite(&self) -> bool {
+        let all = |g: &Vec<Group<D>>| g.iter().flatten().flatten().all(|x| x.is_finite());
+        all(&self.q) && all(&self.v)
     }
 
     /// One step of every group.

@@ -5,6 +5,7 @@
 
 use super::layout::{all_finite, check_state, MassModel};
 use super::memory::{segment_len, Footprint};
+use super::multistep::Ran;
 pub use super::record::Record;
 use super::stepper::Stepper;
 use crate::error::{Error, Result};
@@ -212,16 +213,29 @@ pub(crate) fn run_steps<'t>(
             Ok(())
         };
         let (mut qv, mut vv) = (q.value(), v.value());
-        let mut good = (qv.clone(), vv.clone(), first_step);
         let rest_refs: Vec<&Tensor> = rest_values.iter().collect();
+        // Every step in one call where the stepper can; on a non-finite
+        // state, replay from the start to name the first bad step.
+        match stepper.run_local(&rest_refs, &mut qv, &mut vv, steps)? {
+            Ran::Finite => return Ok((tape.constant(qv), tape.constant(vv))),
+            Ran::NonFinite => {
+                let state = (q.value(), v.value());
+                return Err(first_bad_step(
+                    &*stepper,
+                    &rest_values,
+                    state,
+                    first_step,
+                    end,
+                ));
+            }
+            Ran::No => {}
+        }
+        let mut good = (qv.clone(), vv.clone(), first_step);
         let mut s = first_step;
         while s < end {
-            // Up to the next check; in one call when the stepper can.
             let block = CHECK_EVERY.min(end - s);
-            if !stepper.run_local(&rest_refs, &mut qv, &mut vv, block)? {
-                for t in s..s + block {
-                    advance(&mut qv, &mut vv).map_err(|e| at_step(e, t + 1))?;
-                }
+            for t in s..s + block {
+                advance(&mut qv, &mut vv).map_err(|e| at_step(e, t + 1))?;
             }
             s += block;
             if !(all_finite(&qv) && all_finite(&vv)) {

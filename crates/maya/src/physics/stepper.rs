@@ -4,6 +4,7 @@
 use super::block::BlockKernel;
 use super::layout::{check_masses, MassModel};
 use super::local::LocalForces;
+use super::multistep::Ran;
 use super::scheme::Scheme;
 use super::spec::StepSpec;
 use super::step::{StepKernel, CHUNK};
@@ -59,18 +60,18 @@ pub trait Stepper: Send + Sync {
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()>;
 
     /// Runs `steps` steps off the tape on the state (`q`, `v`) in place,
-    /// with the inputs after the state `rest`, in one call; `Ok(false)`
-    /// (state untouched) when this stepper has no such path, and the
-    /// caller steps one by one. Default: `Ok(false)`.
+    /// with the inputs after the state `rest`, in one call;
+    /// [`Ran::No`] (state untouched) when this stepper has no such path,
+    /// and the caller steps one by one. Default: [`Ran::No`].
     fn run_local(
         &self,
         rest: &[&Tensor],
         q: &mut Tensor,
         v: &mut Tensor,
         steps: usize,
-    ) -> Result<bool> {
+    ) -> Result<Ran> {
         let _ = (rest, q, v, steps);
-        Ok(false)
+        Ok(Ran::No)
     }
 
     /// Estimated bytes a recorded step keeps for its adjoint besides its
@@ -185,7 +186,7 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
         q: &mut Tensor,
         v: &mut Tensor,
         steps: usize,
-    ) -> Result<bool> {
+    ) -> Result<Ran> {
         super::multistep::run_local::<L, S>(&self.spec, rest, q, v, steps)
     }
 

@@ -121,7 +121,7 @@ fn block_gradients_match_finite_differences() {
             x0.pop(); // no ground stiffness
         }
         let report = gradcheck(
-            |t, x| {
+            |_t, x| {
                 let sys = system(x, d, 1e-2, Integrator::SemiImplicitEuler);
                 let (q, v) = sys.rollout_final(&x[0], &x[1], 40).unwrap();
                 q.square().sum().add(&v.sum().mul(&v.sum().mul(&v.sum())))

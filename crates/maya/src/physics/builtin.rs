@@ -44,6 +44,11 @@ pub struct BuiltinEnv {
     k: f64,
     normal: [f64; 3],
     offset: f64,
+    /// Some(a) when the ground's normal is the unit axis eₐ (a floor):
+    /// the lane-wise laws then skip the normal's zero components, which
+    /// gives the same bits for a finite state (adding x·0 to a force or
+    /// gradient that is never −0 changes nothing).
+    floor_axis: Option<usize>,
 }
 
 /// Penetration h − n·q of the point q (its first `spatial` coordinates).
@@ -54,6 +59,18 @@ fn depth(e: &BuiltinEnv, spatial: usize, q: &[f64]) -> f64 {
         nq += e.normal[k] * q[k];
     }
     e.offset - nq
+}
+
+/// Calls `f` with the axis `a` as a constant for the common axes, so that
+/// indexing lane arrays by it keeps them in registers.
+#[inline(always)]
+fn with_axis(a: usize, mut f: impl FnMut(usize)) {
+    match a {
+        0 => f(0),
+        1 => f(1),
+        2 => f(2),
+        _ => f(a),
+    }
 }
 
 /// The ground's k·relu(δ) on each lane.
@@ -86,6 +103,7 @@ impl LocalForces for BuiltinForces {
             k: 0.0,
             normal: [0.0; 3],
             offset: 0.0,
+            floor_axis: None,
         };
         if self.gravity {
             let g = it.next().expect("g");
@@ -98,6 +116,12 @@ impl LocalForces for BuiltinForces {
             env.k = it.next().expect("k")[0];
             env.normal[..plane.dim()].copy_from_slice(plane.normal());
             env.offset = plane.offset();
+            let n = plane.normal();
+            env.floor_axis = (0..n.len()).find(|&a| {
+                n.iter()
+                    .enumerate()
+                    .all(|(j, &x)| x == if j == a { 1.0 } else { 0.0 })
+            });
         }
         env
     }
@@ -214,10 +238,21 @@ impl LocalForces for BuiltinForces {
             }
         }
         if e.ground {
-            let push = ground_push_lanes::<D, S, W>(e, q);
-            for j in 0..S.min(3) {
-                for l in 0..W {
-                    f[j][l] += push[l] * e.normal[j];
+            match e.floor_axis {
+                // n = eₐ: n·q = qₐ, and F gains push along a only.
+                Some(a) if a < S => with_axis(a, |a| {
+                    for l in 0..W {
+                        let push = e.k * (e.offset - q[a][l]).max(0.0);
+                        f[a][l] += push;
+                    }
+                }),
+                _ => {
+                    let push = ground_push_lanes::<D, S, W>(e, q);
+                    for j in 0..S.min(3) {
+                        for l in 0..W {
+                            f[j][l] += push[l] * e.normal[j];
+                        }
+                    }
                 }
             }
         }
@@ -260,6 +295,18 @@ impl LocalForces for BuiltinForces {
             }
         }
         if e.ground {
+            if let Some(a) = e.floor_axis.filter(|&a| a < S) {
+                // n = eₐ: δ = h − qₐ, s = ḡFₐ.
+                with_axis(a, |a| {
+                    for l in 0..W {
+                        let d = e.offset - q[a][l];
+                        let inside = d > 0.0;
+                        acc[GROUND_SLOT][l] += if inside { d * gf[a][l] } else { 0.0 };
+                        gq[a][l] -= if inside { e.k * gf[a][l] } else { 0.0 };
+                    }
+                });
+                return;
+            }
             let mut nq = [0.0; W];
             let mut sn = [0.0; W];
             for j in 0..S.min(3) {

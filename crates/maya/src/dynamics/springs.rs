@@ -21,6 +21,8 @@
 //! K = k[(1 − L/l)·I + (L/l³)·d dᵀ] + c/r·[d wᵀ + (w·d)·I − 2(w·d)·d dᵀ/r]
 //! and in w, C = c·d dᵀ/r; the potential is ½k(l − L)² (undamped springs).
 
+mod elastic;
+
 use super::checks::{check_entries, env, envs, in_env};
 use crate::error::{Error, Result};
 use crate::physics::{Element, NodeGrads, Nodes, StabilityLimit, Triplets};
@@ -163,6 +165,16 @@ impl SpringNetwork {
         self.a.iter().copied().zip(self.b.iter().copied())
     }
 
+    /// The undamped network with stiffness `k` and rest lengths `rest`.
+    fn elastic<'a>(&'a self, k: &'a [f64], rest: &'a [f64]) -> elastic::Springs<'a> {
+        elastic::Springs {
+            a: &self.a,
+            b: &self.b,
+            k,
+            rest,
+        }
+    }
+
     /// The same network, with a damping parameter per spring.
     pub(crate) fn damped(mut self, on: bool) -> SpringNetwork {
         self.damped = on;
@@ -272,6 +284,15 @@ impl Element for SpringNetwork {
 
     fn force(&self, s: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
+        if !self.damped {
+            let net = self.elastic(k, rest);
+            let coincident = |sp: usize| coincident(self, sp, rest[sp]);
+            match d {
+                2 => return elastic::force::<2>(&net, s.q, f, coincident),
+                3 => return elastic::force::<3>(&net, s.q, f, coincident),
+                _ => {}
+            }
+        }
         let damping = params.get(2);
         let mut dv = [0.0; 8];
         let mut w = [0.0; 8];
@@ -317,6 +338,22 @@ impl Element for SpringNetwork {
         g: &mut NodeGrads,
     ) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
+        if !self.damped && (d == 2 || d == 3) {
+            let net = self.elastic(k, rest);
+            let coincident = |sp: usize| coincident(self, sp, rest[sp]);
+            let [gk, grest] = &mut g.params[..2] else {
+                unreachable!("springs have a stiffness and a rest length")
+            };
+            let grads = elastic::ElasticGrads {
+                q: &mut *g.q,
+                k: g.needs_params[0].then_some(&mut gk[..]),
+                rest: g.needs_params[1].then_some(&mut grest[..]),
+            };
+            return match d {
+                2 => elastic::vjp::<2>(&net, s.q, grad_f, grads, coincident),
+                _ => elastic::vjp::<3>(&net, s.q, grad_f, grads, coincident),
+            };
+        }
         let damping = params.get(2);
         let (mut dv, mut gf, mut w, mut gd) = ([0.0; 8], [0.0; 8], [0.0; 8], [0.0; 8]);
         for sp in 0..self.a.len() {

@@ -43,6 +43,9 @@ pub struct SpringNetwork {
     n: usize,
     a: Vec<usize>,
     b: Vec<usize>,
+    /// `(a[s], b[s])` as 32-bit indices for the fast loops; empty when an
+    /// index does not fit.
+    ends: Vec<[u32; 2]>,
     damped: bool,
 }
 
@@ -69,11 +72,17 @@ impl SpringNetwork {
                 });
             }
         }
+        let ends = pairs
+            .iter()
+            .map(|&(a, b)| Some([u32::try_from(a).ok()?, u32::try_from(b).ok()?]))
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
         let (a, b) = pairs.into_iter().unzip();
         Ok(SpringNetwork {
             n,
             a,
             b,
+            ends,
             damped: false,
         })
     }
@@ -165,11 +174,16 @@ impl SpringNetwork {
         self.a.iter().copied().zip(self.b.iter().copied())
     }
 
+    /// Whether the fixed-size loops of [`elastic`] run this network with
+    /// `d` coordinates per node.
+    fn fast(&self, d: usize) -> bool {
+        !self.damped && (d == 2 || d == 3) && self.ends.len() == self.a.len()
+    }
+
     /// The undamped network with stiffness `k` and rest lengths `rest`.
     fn elastic<'a>(&'a self, k: &'a [f64], rest: &'a [f64]) -> elastic::Springs<'a> {
         elastic::Springs {
-            a: &self.a,
-            b: &self.b,
+            ends: &self.ends,
             k,
             rest,
         }
@@ -284,14 +298,13 @@ impl Element for SpringNetwork {
 
     fn force(&self, s: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
-        if !self.damped {
+        if self.fast(d) {
             let net = self.elastic(k, rest);
             let coincident = |sp: usize| coincident(self, sp, rest[sp]);
-            match d {
-                2 => return elastic::force::<2>(&net, s.q, f, coincident),
-                3 => return elastic::force::<3>(&net, s.q, f, coincident),
-                _ => {}
-            }
+            return match d {
+                2 => elastic::force::<2>(&net, s.q, f, coincident),
+                _ => elastic::force::<3>(&net, s.q, f, coincident),
+            };
         }
         let damping = params.get(2);
         let mut dv = [0.0; 8];
@@ -338,7 +351,7 @@ impl Element for SpringNetwork {
         g: &mut NodeGrads,
     ) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
-        if !self.damped && (d == 2 || d == 3) {
+        if self.fast(d) {
             let net = self.elastic(k, rest);
             let coincident = |sp: usize| coincident(self, sp, rest[sp]);
             let [gk, grest] = &mut g.params[..2] else {

@@ -22,6 +22,7 @@
 //! and in w, C = c·d dᵀ/r; the potential is ½k(l − L)² (undamped springs).
 
 mod elastic;
+mod lanes;
 
 use super::checks::{check_entries, env, envs, in_env};
 use crate::error::{Error, Result};

@@ -1,9 +1,14 @@
 //! The undamped spring network's force and adjoint for a fixed number of
-//! coordinates per node: the hot loops of a spring rollout, with the node
-//! arrays viewed as `[f64; D]` rows (one bounds check per endpoint) and the
-//! per-spring arrays walked together. Same arithmetic, in the same order,
-//! as the general loops in `springs.rs`, so the results are bit-identical.
+//! coordinates per node: the hot loops of a spring rollout.
+//!
+//! The node arrays are viewed as `[f64; D]` rows (one bounds check per
+//! endpoint) and the springs go two at a time, so that their square roots
+//! and divisions, the costly part, run as pairs ([`lanes`]). Every spring
+//! computes the same expressions as the general loops in `springs.rs` and
+//! the scatter onto the nodes keeps the spring order, so the results are
+//! bit-identical to them.
 
+use super::lanes::{div, sqrt};
 use crate::error::{Error, Result};
 
 /// Spring s joins `ends[s]` (as 32-bit indices: half the memory traffic of
@@ -22,6 +27,44 @@ pub(super) struct ElasticGrads<'a> {
     pub rest: Option<&'a mut [f64]>,
 }
 
+/// Springs `first..first + W`: endpoints and parameters.
+struct Group<'a, const W: usize> {
+    first: usize,
+    ends: &'a [[u32; 2]; W],
+    k: &'a [f64; W],
+    rest: &'a [f64; W],
+}
+
+/// The springs in groups of two, and the last one alone if their number
+/// is odd.
+#[allow(clippy::type_complexity)]
+fn groups<'a>(net: &Springs<'a>) -> (impl Iterator<Item = Group<'a, 2>>, Option<Group<'a, 1>>) {
+    let (ends, ends_tail) = net.ends.as_chunks::<2>();
+    let (k, k_tail) = net.k.as_chunks::<2>();
+    let (rest, rest_tail) = net.rest.as_chunks::<2>();
+    let pairs = ends.iter().zip(k.iter().zip(rest)).enumerate();
+    let pairs = pairs.map(|(p, (ends, (k, rest)))| Group {
+        first: 2 * p,
+        ends,
+        k,
+        rest,
+    });
+    let single = match (
+        <&[[u32; 2]; 1]>::try_from(ends_tail),
+        <&[f64; 1]>::try_from(k_tail),
+        <&[f64; 1]>::try_from(rest_tail),
+    ) {
+        (Ok(ends), Ok(k), Ok(rest)) => Some(Group {
+            first: net.ends.len() - 1,
+            ends,
+            k,
+            rest,
+        }),
+        _ => None,
+    };
+    (pairs, single)
+}
+
 /// F_a += k(l − L)·d/l, F_b −= the same, for every spring; `coincident(s)`
 /// decides a spring of length 0 (an error, or `None`: no force).
 pub(super) fn force<const D: usize>(
@@ -32,26 +75,44 @@ pub(super) fn force<const D: usize>(
 ) -> Result<()> {
     let (q, _) = q.as_chunks::<D>();
     let (f, _) = f.as_chunks_mut::<D>();
-    let per_spring = net.ends.iter().zip(net.k.iter().zip(net.rest));
-    for (sp, (&[ia, ib], (&ks, &ls))) in per_spring.enumerate() {
-        let (ia, ib) = (ia as usize, ib as usize);
-        let (qa, qb) = (&q[ia], &q[ib]);
-        let mut dv = [0.0; D];
-        let mut l2 = 0.0;
+    let (pairs, single) = groups(net);
+    for g in pairs {
+        force_group::<D, 2>(g, q, f, &coincident)?;
+    }
+    if let Some(g) = single {
+        force_group::<D, 1>(g, q, f, &coincident)?;
+    }
+    Ok(())
+}
+
+#[inline(always)]
+fn force_group<const D: usize, const W: usize>(
+    g: Group<'_, W>,
+    q: &[[f64; D]],
+    f: &mut [[f64; D]],
+    coincident: &impl Fn(usize) -> Option<Error>,
+) -> Result<()> {
+    let ends = g.ends.map(|[a, b]| [a as usize, b as usize]);
+    let (mut dv, mut l2) = ([[0.0; D]; W], [0.0; W]);
+    for u in 0..W {
+        let (qa, qb) = (&q[ends[u][0]], &q[ends[u][1]]);
         for c in 0..D {
-            dv[c] = qb[c] - qa[c];
-            l2 += dv[c] * dv[c];
+            dv[u][c] = qb[c] - qa[c];
+            l2[u] += dv[u][c] * dv[u][c];
         }
-        if l2 == 0.0 {
-            match coincident(sp) {
+    }
+    let l = sqrt(l2);
+    let m = div::<W>(std::array::from_fn(|u| g.k[u] * (l[u] - g.rest[u])), l);
+    for u in 0..W {
+        if l2[u] == 0.0 {
+            match coincident(g.first + u) {
                 Some(e) => return Err(e),
                 None => continue, // rest length 0 at l = 0: no force
             }
         }
-        let l = l2.sqrt();
-        let m = ks * (l - ls) / l;
+        let [ia, ib] = ends[u];
         for c in 0..D {
-            let fc = m * dv[c];
+            let fc = m[u] * dv[u][c];
             f[ia][c] += fc;
             f[ib][c] -= fc;
         }
@@ -71,44 +132,87 @@ pub(super) fn vjp<const D: usize>(
     let (q, _) = q.as_chunks::<D>();
     let (grad_f, _) = grad_f.as_chunks::<D>();
     let (gq, _) = g.q.as_chunks_mut::<D>();
-    let (mut gk, mut grest) = (g.k, g.rest);
-    let per_spring = net.ends.iter().zip(net.k.iter().zip(net.rest));
-    for (sp, (&[ia, ib], (&ks, &ls))) in per_spring.enumerate() {
-        let (ia, ib) = (ia as usize, ib as usize);
-        let (qa, qb) = (&q[ia], &q[ib]);
-        let (gfa, gfb) = (&grad_f[ia], &grad_f[ib]);
-        let (mut dv, mut gf) = ([0.0; D], [0.0; D]);
-        let (mut l2, mut gfd) = (0.0, 0.0);
+    let mut out = Out {
+        q: gq,
+        k: g.k,
+        rest: g.rest,
+    };
+    let (pairs, single) = groups(net);
+    for grp in pairs {
+        vjp_group::<D, 2>(grp, q, grad_f, &mut out, &coincident)?;
+    }
+    if let Some(grp) = single {
+        vjp_group::<D, 1>(grp, q, grad_f, &mut out, &coincident)?;
+    }
+    Ok(())
+}
+
+/// [`ElasticGrads`] with ∂L/∂q as rows.
+struct Out<'a, const D: usize> {
+    q: &'a mut [[f64; D]],
+    k: Option<&'a mut [f64]>,
+    rest: Option<&'a mut [f64]>,
+}
+
+#[inline(always)]
+fn vjp_group<const D: usize, const W: usize>(
+    g: Group<'_, W>,
+    q: &[[f64; D]],
+    grad_f: &[[f64; D]],
+    out: &mut Out<'_, D>,
+    coincident: &impl Fn(usize) -> Option<Error>,
+) -> Result<()> {
+    let ends = g.ends.map(|[a, b]| [a as usize, b as usize]);
+    let (ks, ls) = (g.k, g.rest);
+    let (mut dv, mut gf) = ([[0.0; D]; W], [[0.0; D]; W]);
+    let (mut l2, mut gfd) = ([0.0; W], [0.0; W]);
+    for u in 0..W {
+        let [ia, ib] = ends[u];
+        let (qa, qb, gfa, gfb) = (&q[ia], &q[ib], &grad_f[ia], &grad_f[ib]);
         for c in 0..D {
-            dv[c] = qb[c] - qa[c];
-            gf[c] = gfa[c] - gfb[c];
-            l2 += dv[c] * dv[c];
-            gfd += gf[c] * dv[c];
+            dv[u][c] = qb[c] - qa[c];
+            gf[u][c] = gfa[c] - gfb[c];
+            l2[u] += dv[u][c] * dv[u][c];
+            gfd[u] += gf[u][c] * dv[u][c];
         }
-        if l2 == 0.0 {
+    }
+    let l = sqrt(l2);
+    let dk = div::<W>(std::array::from_fn(|u| gfd[u] * (l[u] - ls[u])), l);
+    let drest = match out.rest {
+        Some(_) => div::<W>(std::array::from_fn(|u| ks[u] * gfd[u]), l),
+        None => [0.0; W],
+    };
+    let rl = div::<W>(*ls, l);
+    let qdd = div::<W>(
+        std::array::from_fn(|u| ks[u] * ls[u]),
+        std::array::from_fn(|u| l[u] * l2[u]),
+    );
+    for u in 0..W {
+        let sp = g.first + u;
+        let [ia, ib] = ends[u];
+        if l2[u] == 0.0 {
             if let Some(e) = coincident(sp) {
                 return Err(e);
             }
             // f = k·d near l = L = 0: ∂f/∂d = k·I, ∂f/∂k = d = 0.
             for c in 0..D {
-                gq[ib][c] += ks * gf[c];
-                gq[ia][c] -= ks * gf[c];
+                out.q[ib][c] += ks[u] * gf[u][c];
+                out.q[ia][c] -= ks[u] * gf[u][c];
             }
             continue;
         }
-        let l = l2.sqrt();
-        if let Some(gk) = gk.as_deref_mut() {
-            gk[sp] += gfd * (l - ls) / l;
+        if let Some(gk) = out.k.as_deref_mut() {
+            gk[sp] += dk[u];
         }
-        if let Some(grest) = grest.as_deref_mut() {
-            grest[sp] -= ks * gfd / l;
+        if let Some(grest) = out.rest.as_deref_mut() {
+            grest[sp] -= drest[u];
         }
-        let m = ks * (1.0 - ls / l);
-        let qd = ks * ls / (l * l2) * gfd;
+        let m = ks[u] * (1.0 - rl[u]);
+        let qd = qdd[u] * gfd[u];
         for c in 0..D {
-            let gd = m * gf[c] + qd * dv[c];
-            gq[ib][c] += gd;
-            gq[ia][c] -= gd;
+            let gd = m * gf[u][c] + qd * dv[u][c];
+            out.q[ib][c] += gd;
+            out.q[ia][c] -= gd;
         }
     }
     Ok(())

@@ -111,11 +111,7 @@ fn force_group<const D: usize, const W: usize>(
             }
         }
         let [ia, ib] = ends[u];
-        for c in 0..D {
-            let fc = m[u] * dv[u][c];
-            f[ia][c] += fc;
-            f[ib][c] -= fc;
-        }
+        scatter(f, ia, ib, std::array::from_fn(|c| m[u] * dv[u][c]));
     }
     Ok(())
 }
@@ -195,10 +191,7 @@ fn vjp_group<const D: usize, const W: usize>(
                 return Err(e);
             }
             // f = k·d near l = L = 0: ∂f/∂d = k·I, ∂f/∂k = d = 0.
-            for c in 0..D {
-                out.q[ib][c] += ks[u] * gf[u][c];
-                out.q[ia][c] -= ks[u] * gf[u][c];
-            }
+            scatter(out.q, ib, ia, std::array::from_fn(|c| ks[u] * gf[u][c]));
             continue;
         }
         if let Some(gk) = out.k.as_deref_mut() {
@@ -209,11 +202,19 @@ fn vjp_group<const D: usize, const W: usize>(
         }
         let m = ks[u] * (1.0 - rl[u]);
         let qd = qdd[u] * gfd[u];
-        for c in 0..D {
-            let gd = m * gf[u][c] + qd * dv[u][c];
-            out.q[ib][c] += gd;
-            out.q[ia][c] -= gd;
-        }
+        let gd = std::array::from_fn(|c| m * gf[u][c] + qd * dv[u][c]);
+        scatter(out.q, ib, ia, gd);
     }
     Ok(())
+}
+
+/// `rows[plus] += x`, `rows[minus] −= x` (two different rows), each row
+/// read and written whole: a row written coordinate by coordinate and read
+/// whole by the next spring on that node stalls the load.
+#[inline(always)]
+fn scatter<const D: usize>(rows: &mut [[f64; D]], plus: usize, minus: usize, x: [f64; D]) {
+    let p = rows[plus];
+    rows[plus] = std::array::from_fn(|c| p[c] + x[c]);
+    let m = rows[minus];
+    rows[minus] = std::array::from_fn(|c| m[c] - x[c]);
 }

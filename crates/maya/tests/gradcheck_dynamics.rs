@@ -547,3 +547,47 @@ fn parallel_chunks_do_not_change_results() {
         assert_eq!(a, b);
     }
 }
+
+/// Gravity and undamped springs, over three steps.
+fn spring_loss<'t>(x: &[TVar<'t>]) -> TVar<'t> {
+    let f = Forces {
+        gravity: true,
+        drag: false,
+        ground: false,
+        springs: true,
+        damping: false,
+    };
+    rollout_loss(x, f, Integrator::SemiImplicitEuler, 3)
+}
+
+/// `inputs` as constants on `t`, but for input `which`: `x`.
+fn with_only<'t>(t: &'t TensorTape, inputs: &[Tensor], which: usize, x: TVar<'t>) -> Vec<TVar<'t>> {
+    let mut xs: Vec<TVar> = inputs.iter().map(|v| t.constant(v.clone())).collect();
+    xs[which] = x;
+    xs
+}
+
+#[test]
+fn a_spring_gradient_asked_for_alone_is_the_one_asked_for_with_all() {
+    // The spring adjoint skips the stiffness or rest-length gradient that
+    // nobody asked for; each one, asked for alone, is what it is with every
+    // input, and passes the finite-difference check. 5 and 6 springs: the
+    // adjoint's pairs of springs, with and without a last one alone.
+    for shape in [&[4, 3][..], &[5, 2]] {
+        let inputs = particle_inputs(shape, false);
+        let (_, all) = value_and_grad(|_t, x| spring_loss(x), &inputs);
+        for which in [6, 7] {
+            let t = TensorTape::new();
+            let xs = with_only(&t, &inputs, which, t.var(inputs[which].clone()));
+            let alone = t.grad_wrt(spring_loss(&xs), &[xs[which]]).remove(0);
+            let scale = all[which].data.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+            for (a, b) in alone.data.iter().zip(&all[which].data) {
+                assert!((a - b).abs() <= 1e-12 * scale, "input {which}: {a} vs {b}");
+            }
+            check(
+                |t, x| spring_loss(&with_only(t, &inputs, which, x[0])),
+                &[inputs[which].clone()],
+            );
+        }
+    }
+}

@@ -21,6 +21,9 @@
 //! K = k[(1 − L/l)·I + (L/l³)·d dᵀ] + c/r·[d wᵀ + (w·d)·I − 2(w·d)·d dᵀ/r]
 //! and in w, C = c·d dᵀ/r; the potential is ½k(l − L)² (undamped springs).
 
+mod elastic;
+mod lanes;
+
 use super::checks::{check_entries, env, envs, in_env};
 use crate::error::{Error, Result};
 use crate::physics::{Element, NodeGrads, Nodes, StabilityLimit, Triplets};
@@ -41,6 +44,9 @@ pub struct SpringNetwork {
     n: usize,
     a: Vec<usize>,
     b: Vec<usize>,
+    /// `(a[s], b[s])` as 32-bit indices for the fast loops; empty when an
+    /// index does not fit.
+    ends: Vec<[u32; 2]>,
     damped: bool,
 }
 
@@ -67,11 +73,17 @@ impl SpringNetwork {
                 });
             }
         }
+        let ends = pairs
+            .iter()
+            .map(|&(a, b)| Some([u32::try_from(a).ok()?, u32::try_from(b).ok()?]))
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
         let (a, b) = pairs.into_iter().unzip();
         Ok(SpringNetwork {
             n,
             a,
             b,
+            ends,
             damped: false,
         })
     }
@@ -161,6 +173,21 @@ impl SpringNetwork {
     /// The spring endpoints `(a, b)`.
     pub fn pairs(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.a.iter().copied().zip(self.b.iter().copied())
+    }
+
+    /// Whether the fixed-size loops of [`elastic`] run this network with
+    /// `d` coordinates per node.
+    fn fast(&self, d: usize) -> bool {
+        !self.damped && (d == 2 || d == 3) && self.ends.len() == self.a.len()
+    }
+
+    /// The undamped network with stiffness `k` and rest lengths `rest`.
+    fn elastic<'a>(&'a self, k: &'a [f64], rest: &'a [f64]) -> elastic::Springs<'a> {
+        elastic::Springs {
+            ends: &self.ends,
+            k,
+            rest,
+        }
     }
 
     /// The same network, with a damping parameter per spring.
@@ -272,6 +299,14 @@ impl Element for SpringNetwork {
 
     fn force(&self, s: &Nodes, params: &[&[f64]], f: &mut [f64]) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
+        if self.fast(d) {
+            let net = self.elastic(k, rest);
+            let coincident = |sp: usize| coincident(self, sp, rest[sp]);
+            return match d {
+                2 => elastic::force::<2>(&net, s.q, f, coincident),
+                _ => elastic::force::<3>(&net, s.q, f, coincident),
+            };
+        }
         let damping = params.get(2);
         let mut dv = [0.0; 8];
         let mut w = [0.0; 8];
@@ -317,6 +352,22 @@ impl Element for SpringNetwork {
         g: &mut NodeGrads,
     ) -> Result<()> {
         let (k, rest, d) = (params[0], params[1], s.dim);
+        if self.fast(d) {
+            let net = self.elastic(k, rest);
+            let coincident = |sp: usize| coincident(self, sp, rest[sp]);
+            let [gk, grest] = &mut g.params[..2] else {
+                unreachable!("springs have a stiffness and a rest length")
+            };
+            let grads = elastic::ElasticGrads {
+                q: &mut *g.q,
+                k: g.needs_params[0].then_some(&mut gk[..]),
+                rest: g.needs_params[1].then_some(&mut grest[..]),
+            };
+            return match d {
+                2 => elastic::vjp::<2>(&net, s.q, grad_f, grads, coincident),
+                _ => elastic::vjp::<3>(&net, s.q, grad_f, grads, coincident),
+            };
+        }
         let damping = params.get(2);
         let (mut dv, mut gf, mut w, mut gd) = ([0.0; 8], [0.0; 8], [0.0; 8], [0.0; 8]);
         for sp in 0..self.a.len() {

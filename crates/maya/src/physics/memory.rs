@@ -23,7 +23,7 @@
 //! factor of 2 of each (the constants below come from those runs: value
 //! and node headers, the allocator's size classes, the lists' doubling).
 
-use super::record::Record;
+use super::record::{Record, BLOCK};
 use super::stepper::Stepper;
 use crate::error::{Error, Result};
 use crate::tape::{TVar, TensorTape};
@@ -53,9 +53,6 @@ pub(crate) struct Footprint {
     /// stepper records blocks ([`Stepper::records_blocks`]), else 1.
     pub block: u64,
 }
-
-/// Steps per block of a rollout (the rollout's check interval).
-pub(crate) const BLOCK: usize = 32;
 
 impl Footprint {
     /// The footprint of steps of `stepper` from `q` with inputs `rest`.

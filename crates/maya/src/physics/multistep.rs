@@ -8,7 +8,7 @@
 //! same bits as that many single steps.
 
 use super::local::LocalForces;
-use super::memory::BLOCK;
+use super::record::BLOCK;
 use super::scheme::{advance, Scheme};
 use super::spec::StepSpec;
 use super::step::{for_chunks, split_chunks};
@@ -25,12 +25,12 @@ pub(super) const CHUNK: usize = 256;
 /// millisecond, well above a fork-join's cost.
 pub(super) const PAR_WORK: usize = 1 << 14;
 
-/// What [`run_local`] did.
+/// What a stepper's multi-step run did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ran {
     /// Every step, and the state stayed finite.
     Finite,
-    /// A chunk's state went non-finite (checked every [`BLOCK`] steps):
+    /// A chunk's state went non-finite (checked every 32 steps):
     /// that chunk stopped there, the state is not a result.
     NonFinite,
     /// Nothing: the step has an element or a multi-stage scheme, or an

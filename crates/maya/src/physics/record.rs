@@ -7,7 +7,10 @@ pub enum Record {
     /// Every state, one tape node per step.
     All,
     /// Only the last state; when nothing needs a gradient the steps run
-    /// off the tape, recording nothing.
+    /// off the tape, recording nothing. With a gradient, a model whose
+    /// forces are all local under a one-stage scheme records one node per
+    /// 32 steps (replayed in the backward sweep, same gradients), others
+    /// one per step.
     Last,
     /// Checkpointed segments of `segment` steps (default ⌈√T⌉): each is one
     /// node keeping its input and output states; the backward sweep
@@ -18,3 +21,8 @@ pub enum Record {
         segment: Option<usize>,
     },
 }
+
+/// Steps per block of a rollout: how often it checks its state for
+/// non-finite entries, and how many steps a local-force rollout records
+/// as one node.
+pub(crate) const BLOCK: usize = 32;

@@ -181,7 +181,7 @@ pub(crate) fn rollout_from<'t, M: Model<'t>>(
 /// A non-finite entry of q or v stays non-finite (x' = x + …), so a check
 /// every few steps finds every failure; the steps since the last good check
 /// are then re-examined one by one to name the first bad step.
-const CHECK_EVERY: usize = super::memory::BLOCK;
+const CHECK_EVERY: usize = super::record::BLOCK;
 
 /// Runs `steps` steps from `state` on `tape`, numbering them from
 /// `first_step`. When no input needs a gradient and no state is kept, the

@@ -24,25 +24,12 @@ use super::local::{LocalForces, LOCAL_PARAMS_MAX};
 use super::multistep::{from_groups, run_local, to_groups, Groups, Ran, CHUNK, GROUP, PAR_WORK};
 use super::scheme::{advance_adjoint, Scheme};
 use super::spec::StepSpec;
-use super::step::{for_chunks, split_chunks, StepKernel};
+use super::step::{for_chunks, split_chunks};
 use crate::error::Result;
 use crate::tape::Kernel;
 use crate::tensor::Tensor;
 use std::marker::PhantomData;
 use std::sync::Arc;
-
-/// Whether a block of steps of `spec` on nodes of `dim` coordinates can be
-/// recorded as one node: one stage, local forces only, and a shape
-/// [`run_local`] runs.
-pub(crate) fn applies<L: LocalForces, S: Scheme>(spec: &StepSpec<L>, dim: usize) -> bool {
-    let spatial = match spec.model {
-        super::MassModel::Particle => dim,
-        super::MassModel::Rigid => 2,
-    };
-    S::TABLEAU.stages() == 1
-        && spec.elements.is_empty()
-        && matches!((dim, spatial), (3, 3) | (2, 2) | (3, 2) | (1, 1))
-}
 
 /// `steps` steps as one node: inputs `[q, v, m, (I,) params…]` as for
 /// one step, outputs the state after the last step.
@@ -72,19 +59,11 @@ impl<L: LocalForces, S: Scheme> Kernel for BlockKernel<L, S> {
     fn forward(&self, inputs: &[&Tensor], _needs_grad: &[bool]) -> Result<(Vec<Tensor>, ())> {
         let (mut q, mut v) = (inputs[0].clone(), inputs[1].clone());
         // A non-finite state is returned as it is: the rollout checks it.
-        if run_local::<L, S>(&self.spec, &inputs[2..], &mut q, &mut v, self.steps)? == Ran::No {
-            // Not a shape `applies` admits: step one by one.
-            let step = StepKernel::<L, S>::new(Arc::clone(&self.spec), None);
-            let none = vec![false; inputs.len()];
-            let (mut q1, mut v1) = (q.clone(), v.clone());
-            for _ in 0..self.steps {
-                let mut xs = vec![&q, &v];
-                xs.extend_from_slice(&inputs[2..]);
-                step.step_into(&xs, &none, &mut q1, &mut v1)?;
-                std::mem::swap(&mut q, &mut q1);
-                std::mem::swap(&mut v, &mut v1);
-            }
-        }
+        let ran = run_local::<L, S>(&self.spec, &inputs[2..], &mut q, &mut v, self.steps)?;
+        assert!(
+            ran != Ran::No,
+            "a block is recorded only where run_local runs"
+        );
         Ok((vec![q, v], ()))
     }
 

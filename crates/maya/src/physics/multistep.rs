@@ -38,6 +38,19 @@ pub enum Ran {
     No,
 }
 
+/// Whether [`run_local`] runs steps of `spec` on nodes of `dim`
+/// coordinates: one stage, local forces only, and a common shape (others
+/// step one by one).
+pub(crate) fn runs_local<L: LocalForces, S: Scheme>(spec: &StepSpec<L>, dim: usize) -> bool {
+    let spatial = match spec.model {
+        super::MassModel::Particle => dim,
+        super::MassModel::Rigid => 2,
+    };
+    S::TABLEAU.stages() == 1
+        && spec.elements.is_empty()
+        && matches!((dim, spatial), (3, 3) | (2, 2) | (3, 2) | (1, 1))
+}
+
 /// Runs `steps` steps of `spec` on the state (`q`, `v`) in place, with the
 /// inputs after the state `rest` (masses, (inertias,) parameters): each
 /// chunk of nodes all its steps in one go, in parallel, checking its state
@@ -49,7 +62,7 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
     v: &mut Tensor,
     steps: usize,
 ) -> Result<Ran> {
-    if S::TABLEAU.stages() > 1 || !spec.elements.is_empty() {
+    if !runs_local::<L, S>(spec, q.shape.last().copied().unwrap_or(0)) {
         return Ok(Ran::No);
     }
     let lay = {
@@ -57,10 +70,6 @@ pub(crate) fn run_local<L: LocalForces, S: Scheme>(
         inputs.extend_from_slice(rest);
         spec.layout(spec.model.op_name(), &inputs)?
     };
-    // The common shapes (others step one by one).
-    if !matches!((lay.dim, lay.spatial), (3, 3) | (2, 2) | (3, 2) | (1, 1)) {
-        return Ok(Ran::No);
-    }
     // The parameters and masses only (the state's slots hold a stand-in).
     let mut inputs = vec![rest[0], rest[0]];
     inputs.extend_from_slice(rest);
@@ -117,7 +126,7 @@ pub(super) type Group<const D: usize> = [[f64; GROUP]; D];
 /// `masses`: (m, 1/m, 1/I) per node. (Node-major order, all steps of a
 /// group in registers, reads memory less but chains every step on the one
 /// before: slower.)
-pub(super) fn run_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
+fn run_nodes<L: LocalForces, Sch: Scheme, const D: usize, const S: usize>(
     run: Run<'_, L>,
     masses: (&[f64], &[f64], &[f64]),
     q: &mut [f64],

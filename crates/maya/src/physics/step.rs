@@ -333,7 +333,7 @@ impl<L: LocalForces, S: Scheme> Kernel for StepKernel<L, S> {
 /// The adjoint of [`node_loop`], plus the local forces' adjoints.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn node_adjoint<L: LocalForces, const D: usize, const S: usize>(
+fn node_adjoint<L: LocalForces, const D: usize, const S: usize>(
     w: (f64, f64),
     needs: (&[bool], bool),
     spec: &StepSpec<L>,

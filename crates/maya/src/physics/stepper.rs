@@ -169,7 +169,7 @@ impl<L: LocalForces + Clone, S: Scheme> Stepper for Explicit<L, S> {
 
     fn records_blocks(&self, state: &[usize]) -> bool {
         let (_, _, dim) = envs_nodes_coords(state);
-        super::block::applies::<L, S>(&self.spec, dim)
+        super::multistep::runs_local::<L, S>(&self.spec, dim)
     }
 
     fn step_into(&self, inputs: &[&Tensor], q1: &mut Tensor, v1: &mut Tensor) -> Result<()> {

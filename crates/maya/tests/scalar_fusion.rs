@@ -183,3 +183,45 @@ fn clearing_a_fused_tape_keeps_gradients() {
         }
     }
 }
+
+/// W1's loop, x ← sin(x)·a + x·b + 0.01, `k` times, with the loss scaled
+/// by 1e300: (loss, [∂L/∂a, ∂L/∂b, ∂L/∂x₀], nodes recorded).
+fn scaled_chain(k: usize, fused: bool) -> (f64, Vec<f64>, usize) {
+    grads(&[0.9, 0.1, 0.5], fused, &|_, v| {
+        let (a, b) = (v[0], v[1]);
+        let mut x = v[2];
+        for _ in 0..k {
+            x = x.sin() * a + x * b + 0.01;
+        }
+        x * 1e300
+    })
+}
+
+#[test]
+fn a_long_contracting_chain_keeps_its_tiny_partials_exact() {
+    // ∂x_k/∂x₀ ≈ 0.93ᵏ is about 1e-378 at k = 12 000: below f64's range,
+    // while ∂L/∂x₀ = 1e300 · that ≈ 1e-78 is not. A handle that carried
+    // the product alone would lose it to underflow (a subnormal or 0 times
+    // 1e300); the tape records the handle whenever a partial leaves
+    // [2⁻⁶⁰⁰, 2⁶⁰⁰], and the sweep multiplies the pieces from the top, as
+    // the per-op tape does.
+    let k = 12_000;
+    let (v_fused, g_fused, n_fused) = scaled_chain(k, true);
+    let (v_per_op, g_per_op, n_per_op) = scaled_chain(k, false);
+    assert_eq!(v_fused, v_per_op);
+    let dx0 = g_per_op[2];
+    assert!(
+        dx0.is_normal() && dx0 < 1e-60 && dx0 > 1e-100,
+        "per-op ∂L/∂x₀ = {dx0:e}"
+    );
+    for (i, (a, b)) in g_fused.iter().zip(&g_per_op).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs(),
+            "input {i}: fused {a:e}, per-op {b:e}"
+        );
+    }
+    // A handful of nodes (one each time ∂x/∂x₀ falls by 2⁶⁰⁰ or so, and a
+    // few as a, b and the new node meet again), not one per op.
+    assert!(n_fused > 4 && n_fused < 60, "fused tape: {n_fused} nodes");
+    assert!(n_per_op > 5 * k, "per-op tape: {n_per_op} nodes");
+}

@@ -232,20 +232,41 @@ impl Tape {
     }
 
     /// The result of an op reading at most `WIDTH` nodes: kept in the
-    /// handle, or recorded in per-op mode.
+    /// handle, or recorded in per-op mode. `scaled`: whether the op
+    /// multiplied the partials (so they may have left
+    /// [`Lin::in_range`]).
     #[inline(always)]
-    pub(super) fn finish(&self, name: &'static str, val: f64, lin: Lin) -> Var<'_> {
+    pub(super) fn finish(&self, name: &'static str, val: f64, lin: Lin, scaled: bool) -> Var<'_> {
         if self.per_op.get() {
             // A copy, so `lin`'s own storage never escapes (and can stay in
             // registers) on the fused path.
             let node = self.push_lin(name, val, std::hint::black_box(lin));
             return Var::at_node(self, val, node);
         }
+        if scaled && !lin.in_range() {
+            return self.restart(name, val, std::hint::black_box(lin));
+        }
         Var {
             tape: self,
             val,
             node: NO_NODE,
             lin,
+        }
+    }
+
+    /// A result whose partials left [`Lin::in_range`], recorded as a node
+    /// that the handle reads with partial 1: the product of partials starts
+    /// again from 1, and the sweep multiplies the pieces. The handle still
+    /// has no node of its own for [`Var::idx`].
+    #[cold]
+    #[inline(never)]
+    fn restart(&self, name: &'static str, val: f64, lin: Lin) -> Var<'_> {
+        let node = self.push_lin(name, val, lin);
+        Var {
+            tape: self,
+            val,
+            node: NO_NODE,
+            lin: Lin::of_node(node),
         }
     }
 
@@ -445,12 +466,11 @@ impl<'t> Var<'t> {
     #[inline(always)]
     pub(super) fn unary(self, name: &'static str, val: f64, d: f64) -> Var<'t> {
         // d = 1 (x ± c) is known at compile time at most call sites.
-        let lin = if d == 1.0 {
-            self.lin
+        if d == 1.0 {
+            self.tape.finish(name, val, self.lin, false)
         } else {
-            self.lin.scale(d)
-        };
-        self.tape.finish(name, val, lin)
+            self.tape.finish(name, val, self.lin.scale(d), true)
+        }
     }
 
     /// The result of a binary op, checking both handles share a tape.
@@ -485,7 +505,7 @@ impl<'t> Var<'t> {
             foreign_handle(name);
         }
         match self.lin.combine(da, other.lin, db) {
-            Some(lin) => self.tape.finish(name, val, lin),
+            Some(lin) => self.tape.finish(name, val, lin, true),
             None => {
                 let (a, b) = (
                     std::hint::black_box(self.lin),

@@ -206,6 +206,26 @@ fn matmul_2d_batched_and_broadcast_batches() {
     }
 }
 
+/// A fresh gradient slot takes the product written over it, any other the
+/// product added: an input also read by an op recorded after the product
+/// (its gradient exists before the product's adjoint runs), one read by an
+/// op recorded before it (the product's adjoint writes first, that op adds
+/// after), an input used twice, and a batch summed into a shared operand.
+#[test]
+fn matmul_gradients_add_to_and_write_over_their_slots_correctly() {
+    let square: &[&[usize]] = &[&[3, 3], &[3, 3]];
+    check_op(square, |_, v| v[0].matmul(&v[1]) + v[0]);
+    check_op(square, |_, v| {
+        let s = v[0].sin();
+        v[0].matmul(&v[1]) * s
+    });
+    check_op(square, |_, v| v[0].matmul(&v[0]) + v[1].matmul(&v[0]));
+    check_op(&[&[2, 3, 3], &[3, 3]], |_, v| {
+        let s = v[1].sin();
+        v[0].matmul(&v[1]) + s
+    });
+}
+
 /// The matmul adjoint takes one of three paths: both gradients side by
 /// side on one thread each (small products), each product split across
 /// threads (large ones), or one gradient only (the other input constant).

@@ -82,6 +82,7 @@ fn prepare(ny: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         let loss = x_end.sub(&t.constant(x_rest.clone())).square().sum();
         if !grad {
             return Outcome {
+                sums: Vec::new(),
                 loss: loss.item(),
                 checks: vec![],
             };
@@ -90,6 +91,7 @@ fn prepare(ny: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         let xdx: f64 = x_rest.data.iter().zip(&g[2].data).map(|(a, b)| a * b).sum();
         let last = &g[2].data[2 * (v_count - 1)..];
         Outcome {
+            sums: Vec::new(),
             loss: loss.item(),
             checks: vec![
                 ("sum dL/dE", vec![g[0].data.iter().sum()]),

@@ -69,12 +69,14 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         let loss = p.sub(&t.constant(rest_positions.clone())).square().sum();
         if !grad {
             return Outcome {
+                sums: Vec::new(),
                 loss: loss.item(),
                 checks: vec![],
             };
         }
         let grads = t.grad_wrt(loss, &[k, v0]);
         Outcome {
+            sums: Vec::new(),
             loss: loss.item(),
             checks: vec![
                 ("sum dL/dk", vec![grads[0].data.iter().sum()]),

@@ -51,12 +51,14 @@ pub fn prepare(
             .to_host();
         if !grad {
             return Outcome {
+                sums: Vec::new(),
                 loss: loss.item(),
                 checks: vec![],
             };
         }
         let grads = t.grad_wrt(loss, &[k, v0]);
         Outcome {
+            sums: Vec::new(),
             loss: loss.item(),
             checks: vec![
                 ("sum dL/dk", vec![grads[0].data.iter().sum()]),

@@ -19,7 +19,7 @@ pub fn prepare(
     let device = device.clone();
     Box::new(move || {
         let t = TensorTape::new();
-        let (a, b) = leaves(&t, &a0, &b0, grad);
+        let (a, b) = leaves(&t, a0.clone(), b0.clone(), grad);
         let c = gpu::matmul(&a.to_device(&device), &b.to_device(&device))
             .expect("W4's shapes multiply");
         let loss = gpu::sum(&gpu::mul(&c, &c).expect("same shapes"))

@@ -53,6 +53,10 @@ pub struct BenchArgs {
 pub struct Outcome {
     pub loss: f64,
     pub checks: Vec<(&'static str, Vec<f64>)>,
+    /// Checks that are the sum of a gradient's entries: the entries, summed
+    /// after the clock stops (WORKLOADS.md: reducing gradients to checks is
+    /// not timed).
+    pub sums: Vec<(&'static str, Vec<f64>)>,
 }
 
 /// A workload: its name, alias, sizes, and a constructor of a runnable case.
@@ -235,6 +239,9 @@ fn time_body(
         for (name, v) in &outcome.checks {
             let value = if v.len() == 1 { json!(v[0]) } else { json!(v) };
             checks.insert((*name).to_string(), value);
+        }
+        for (name, entries) in &outcome.sums {
+            checks.insert((*name).to_string(), json!(entries.iter().sum::<f64>()));
         }
     }
     json!({

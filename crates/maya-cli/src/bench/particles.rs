@@ -53,6 +53,7 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         let loss = p.square().sum();
         if !grad {
             return Outcome {
+                sums: Vec::new(),
                 loss: loss.item(),
                 checks: vec![],
             };
@@ -60,6 +61,7 @@ fn prepare(n: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         let grads = t.grad_wrt(loss, &[v0, c, k]);
         let gv0 = &grads[0];
         Outcome {
+            sums: Vec::new(),
             loss: loss.item(),
             checks: vec![
                 ("dL/dc", vec![grads[1].item()]),

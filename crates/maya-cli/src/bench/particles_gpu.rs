@@ -42,6 +42,7 @@ pub fn prepare(device: &Device, n: usize, grad: bool, fused: usize) -> Box<dyn F
             .to_host();
         if !grad {
             return Outcome {
+                sums: Vec::new(),
                 loss: loss.item(),
                 checks: vec![],
             };
@@ -49,6 +50,7 @@ pub fn prepare(device: &Device, n: usize, grad: bool, fused: usize) -> Box<dyn F
         let grads = t.grad_wrt(loss, &[v0, c, k]);
         let gv0 = &grads[0];
         Outcome {
+            sums: Vec::new(),
             loss: loss.item(),
             checks: vec![
                 ("dL/dc", vec![grads[1].item()]),

@@ -138,6 +138,7 @@ fn prepare(n: usize, grad: bool, model: ContactModel, dt: f64) -> Box<dyn FnMut(
         let value = loss.item();
         if !grad {
             return Outcome {
+                sums: Vec::new(),
                 loss: value,
                 checks: vec![],
             };
@@ -146,6 +147,7 @@ fn prepare(n: usize, grad: bool, model: ContactModel, dt: f64) -> Box<dyn FnMut(
         let sum = |v: &maya::TVar<'_>| g[v.idx()].data.iter().sum::<f64>();
         let dm = &g[params.material.idx()].data;
         Outcome {
+            sums: Vec::new(),
             loss: value,
             checks: vec![
                 ("sum dL/dv0", vec![sum(&s0.velocity)]),

@@ -25,6 +25,7 @@ fn prepare(k: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
                 x = x.sin() * A + x * B + C;
             }
             Outcome {
+                sums: Vec::new(),
                 loss: std::hint::black_box(x),
                 checks: vec![],
             }
@@ -44,6 +45,7 @@ fn prepare(k: usize, grad: bool) -> Box<dyn FnMut() -> Outcome> {
         }
         tape.grad_into(x, &mut grads);
         Outcome {
+            sums: Vec::new(),
             loss: x.value(),
             checks: vec![
                 ("dL/da", vec![grads.wrt(a)]),

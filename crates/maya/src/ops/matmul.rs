@@ -22,22 +22,46 @@ impl Kernel for Matmul {
     }
     fn vjp(
         &self,
+        saved: &(),
+        inputs: &[&Tensor],
+        outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [&mut Tensor],
+        needs_grad: &[bool],
+    ) -> Result<()> {
+        let fresh = [false, false];
+        self.vjp_fresh(
+            saved,
+            inputs,
+            outputs,
+            grad_outputs,
+            grad_inputs,
+            needs_grad,
+            &fresh,
+        )
+    }
+
+    /// A fresh slot takes its product written, not added (see
+    /// `cpu::matmul_acc_on`).
+    fn vjp_fresh(
+        &self,
         _saved: &(),
         inputs: &[&Tensor],
         _outputs: &[&Tensor],
         grad_outputs: &[&Tensor],
         grad_inputs: &mut [&mut Tensor],
         needs_grad: &[bool],
+        fresh: &[bool],
     ) -> Result<()> {
         let (a, b, grad_out) = (inputs[0], inputs[1], grad_outputs[0]);
         let [grad_a, grad_b] = grad_inputs else {
             unreachable!("matmul has two inputs")
         };
         let grad_a_of = |grad_a: &mut Tensor, threads| {
-            cpu::matmul_acc_on(grad_a, grad_out, false, b, true, threads)
+            cpu::matmul_acc_on(grad_a, grad_out, false, b, true, threads, fresh[0])
         };
         let grad_b_of = |grad_b: &mut Tensor, threads| {
-            cpu::matmul_acc_on(grad_b, a, true, grad_out, false, threads)
+            cpu::matmul_acc_on(grad_b, a, true, grad_out, false, threads, fresh[1])
         };
         match (needs_grad[0], needs_grad[1]) {
             // Two mid-sized products run side by side, one thread each:

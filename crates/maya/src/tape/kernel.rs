@@ -80,6 +80,33 @@ pub trait Kernel: Send + 'static {
         grad_inputs: &mut [&mut Tensor],
         needs_grad: &[bool],
     ) -> Result<()>;
+
+    /// [`Kernel::vjp`], told which gradient slots are fresh: `fresh[i]`
+    /// means `grad_inputs[i]` holds zeros that nothing has added to yet, so
+    /// the kernel may write its contribution over it instead of adding it
+    /// (a matrix product then never reads the slot). The tape calls this
+    /// one; the default is `vjp`.
+    #[allow(clippy::too_many_arguments)]
+    fn vjp_fresh(
+        &self,
+        saved: &Self::Saved,
+        inputs: &[&Tensor],
+        outputs: &[&Tensor],
+        grad_outputs: &[&Tensor],
+        grad_inputs: &mut [&mut Tensor],
+        needs_grad: &[bool],
+        fresh: &[bool],
+    ) -> Result<()> {
+        let _ = fresh;
+        self.vjp(
+            saved,
+            inputs,
+            outputs,
+            grad_outputs,
+            grad_inputs,
+            needs_grad,
+        )
+    }
 }
 
 /// A kernel together with its saved state: what a tape node holds.
@@ -101,6 +128,21 @@ pub(crate) trait RecordedKernel: Send {
         grad_inputs: &mut [&mut Value],
         needs_grad: &[bool],
     ) -> Result<()>;
+
+    /// [`RecordedKernel::vjp`] with the fresh slots marked (see
+    /// [`Kernel::vjp_fresh`]); the default ignores them.
+    fn vjp_fresh(
+        &self,
+        inputs: &[&Value],
+        outputs: &[&Value],
+        grad_outputs: &[&Value],
+        grad_inputs: &mut [&mut Value],
+        needs_grad: &[bool],
+        fresh: &[bool],
+    ) -> Result<()> {
+        let _ = fresh;
+        self.vjp(inputs, outputs, grad_outputs, grad_inputs, needs_grad)
+    }
 }
 
 /// The host arrays of `values`, or the error naming `op` and the first
@@ -126,19 +168,40 @@ impl<K: Kernel> RecordedKernel for Recorded<K> {
         grad_inputs: &mut [&mut Value],
         needs_grad: &[bool],
     ) -> Result<()> {
+        let fresh = vec![false; grad_inputs.len()];
+        self.vjp_fresh(
+            inputs,
+            outputs,
+            grad_outputs,
+            grad_inputs,
+            needs_grad,
+            &fresh,
+        )
+    }
+
+    fn vjp_fresh(
+        &self,
+        inputs: &[&Value],
+        outputs: &[&Value],
+        grad_outputs: &[&Value],
+        grad_inputs: &mut [&mut Value],
+        needs_grad: &[bool],
+        fresh: &[bool],
+    ) -> Result<()> {
         let op = self.kernel.name();
         let mut grads: Vec<&mut Tensor> = grad_inputs
             .iter_mut()
             .enumerate()
             .map(|(k, g)| g.host_mut(op, k))
             .collect::<Result<_>>()?;
-        self.kernel.vjp(
+        self.kernel.vjp_fresh(
             &self.saved,
             &host_refs(inputs, op)?,
             &host_refs(outputs, op)?,
             &host_refs(grad_outputs, op)?,
             &mut grads,
             needs_grad,
+            fresh,
         )
     }
 }

@@ -378,6 +378,9 @@ fn backprop_node(
     // Take each input's gradient out of the table; an input that appears
     // twice (x * x) gets a scratch buffer for its second slot.
     let mut first_slot = vec![true; node.inputs.len()];
+    // Slots that start as zeros nothing has added to (see
+    // `Kernel::vjp_fresh`).
+    let mut fresh = vec![false; node.inputs.len()];
     let mut taken: Vec<Value> = Vec::with_capacity(node.inputs.len());
     for (k, &i) in node.inputs.iter().enumerate() {
         first_slot[k] = !node.inputs[..k].contains(&i);
@@ -392,7 +395,10 @@ fn backprop_node(
             // kernel told `needs_grad = false` skips it, and the buffer
             // goes back to the pool after): recycled, not zeroed.
             None if !inner.requires_grad[i] => pool.scratch_like(inputs[k])?,
-            None => pool.zeros_like(inputs[k])?,
+            None => {
+                fresh[k] = true;
+                pool.zeros_like(inputs[k])?
+            }
         });
     }
     let needs: Vec<bool> = node
@@ -403,7 +409,7 @@ fn backprop_node(
     {
         let mut slots: Vec<&mut Value> = taken.iter_mut().collect();
         node.kernel
-            .vjp(&inputs, &outputs, &grad_outputs, &mut slots, &needs)?;
+            .vjp_fresh(&inputs, &outputs, &grad_outputs, &mut slots, &needs, &fresh)?;
     }
     drop(grad_outputs);
     for z in zero_outs.into_iter().flatten() {

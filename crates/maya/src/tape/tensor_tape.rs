@@ -85,6 +85,26 @@ impl TensorTape {
         inner.first_bad = None;
     }
 
+    /// Ends the tape and gives back every value it holds, by index (a
+    /// device value is copied to the host): an input moved in with
+    /// [`TensorTape::var`] comes back without a copy, so a loop can reuse
+    /// its buffers from one tape to the next.
+    ///
+    /// ```
+    /// use maya::{Tensor, TensorTape};
+    /// let mut x0 = Tensor::from_data(vec![1.0, 2.0], vec![2]);
+    /// let t = TensorTape::new();
+    /// let x = t.var(std::mem::take(&mut x0));
+    /// let y = (x * x).sum();
+    /// let (ix, loss) = (x.idx(), y.item());
+    /// x0 = std::mem::take(&mut t.into_values().unwrap()[ix]);
+    /// assert_eq!((x0.data, loss), (vec![1.0, 2.0], 5.0));
+    /// ```
+    pub fn into_values(self) -> Result<Vec<Tensor>> {
+        let inner = self.inner.into_inner();
+        inner.values.into_iter().map(Value::into_host).collect()
+    }
+
     /// Number of values recorded.
     pub fn len(&self) -> usize {
         self.inner.borrow().values.len()

@@ -51,7 +51,7 @@ pub fn matmul_shape(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     let shape = matmul_shape(&a.shape, &b.shape)?;
     let mut out = Tensor::zeros(&shape);
-    matmul_acc(&mut out, a, false, b, false);
+    matmul_acc_on(&mut out, a, false, b, false, Threads::BySize, true);
     Ok(out)
 }
 
@@ -93,17 +93,6 @@ impl Batch {
     }
 }
 
-/// `out += op(a) @ op(b)`, where `op` transposes the last two axes when its
-/// flag is set. `out` may have batch axes that `a` or `b` broadcast over, or
-/// fewer batch axes than they have (the product is then summed over the
-/// missing ones, as the adjoint of a broadcast needs).
-///
-/// Unchecked: the caller guarantees shapes that [`matmul_shape`] accepts
-/// (the matmul kernel's forward checked them).
-pub(crate) fn matmul_acc(out: &mut Tensor, a: &Tensor, ta: bool, b: &Tensor, tb: bool) {
-    matmul_acc_on(out, a, ta, b, tb, Threads::BySize)
-}
-
 /// Whether a product may split across threads.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Threads {
@@ -128,7 +117,20 @@ pub(crate) fn side_by_side(flops: usize) -> bool {
     (PARALLEL_FLOPS..SIDE_BY_SIDE_FLOPS).contains(&flops)
 }
 
-/// [`matmul_acc`] with the thread policy given.
+/// `out += op(a) @ op(b)`, where `op` transposes the last two axes when its
+/// flag is set, with the thread policy given. `out` may have batch axes
+/// that `a` or `b` broadcast over, or fewer batch axes than they have (the
+/// product is then summed over the missing ones, as the adjoint of a
+/// broadcast needs).
+///
+/// `fresh`: `out` holds zeros, so a product that is not summed over batch
+/// entries is written over it rather than added (faer then never reads
+/// `out`: on a freshly allocated buffer, reading first maps the zero page
+/// and the write then copies it, two page faults and a TLB flush on every
+/// core per page, where writing alone takes one fault).
+///
+/// Unchecked: the caller guarantees shapes that [`matmul_shape`] accepts
+/// (the matmul kernel's forward checked them).
 pub(crate) fn matmul_acc_on(
     out: &mut Tensor,
     a: &Tensor,
@@ -136,6 +138,7 @@ pub(crate) fn matmul_acc_on(
     b: &Tensor,
     tb: bool,
     threads: Threads,
+    fresh: bool,
 ) {
     let (na, nb) = (a.ndim(), b.ndim());
     let batch_shape = broadcast_shapes(&a.shape[..na - 2], &b.shape[..nb - 2], "matmul")
@@ -156,6 +159,14 @@ pub(crate) fn matmul_acc_on(
     } else {
         Par::Seq
     };
+    // Each of `out`'s matrices is written once unless `out` is summed over
+    // batch entries.
+    let written_once = numel(&out.shape[..no - 2]) == numel(&batch_shape);
+    let accum = if fresh && written_once {
+        Accum::Replace
+    } else {
+        Accum::Add
+    };
     let out_data = &mut out.data;
     for_each_index(
         &batch_shape,
@@ -164,7 +175,7 @@ pub(crate) fn matmul_acc_on(
             let lhs = ba.view(&a.data, ia, ta);
             let rhs = bb.view(&b.data, ib, tb);
             let dst = MatMut::from_row_major_slice_mut(&mut out_data[io..io + per], rows, cols);
-            faer::linalg::matmul::matmul(dst, Accum::Add, lhs, rhs, 1.0, par);
+            faer::linalg::matmul::matmul(dst, accum, lhs, rhs, 1.0, par);
         },
     );
 }

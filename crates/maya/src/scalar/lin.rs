@@ -28,7 +28,7 @@ pub(super) const WIDTH: usize = 4;
 const UNUSED: u32 = u32::MAX;
 
 /// The high 32 bits of 2⁻⁶⁰⁰ and 2⁶⁰⁰ (their low 32 bits are zero): the
-/// bounds of [`Lanes::in_range`].
+/// bounds of `Lanes::in_range`.
 const SMALLEST_HIGH: u32 = (1023 - 600) << 20;
 const LARGEST_HIGH: u32 = (1023 + 600) << 20;
 

@@ -109,7 +109,7 @@ impl Lin {
         self.lanes().entries()
     }
 
-    /// The partials times `f` (see [`Lanes::scale`]: a zero factor drops
+    /// The partials times `f` (see `Lanes::scale`: a zero factor drops
     /// every lane).
     #[inline(always)]
     pub(in crate::scalar) fn scale(self, f: f64) -> Lin {
@@ -197,7 +197,7 @@ impl Lin {
         }
     }
 
-    /// Whether every partial is 0 or within [`Lanes::in_range`]'s bounds
+    /// Whether every partial is 0 or within `Lanes::in_range`'s bounds
     /// (the four high words compared at once).
     #[inline(always)]
     pub(in crate::scalar) fn in_range(self) -> bool {

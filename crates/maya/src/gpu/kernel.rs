@@ -92,6 +92,7 @@ impl<K: DeviceKernel> RecordedKernel for Recorded<K> {
         grad_outputs: &[&Value],
         grad_inputs: &mut [&mut Value],
         needs_grad: &[bool],
+        _fresh: &[bool],
     ) -> Result<()> {
         let op = self.kernel.name();
         let grads: Vec<&Value> = grad_inputs.iter().map(|g| &**g).collect();

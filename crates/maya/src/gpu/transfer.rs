@@ -23,6 +23,7 @@ impl RecordedKernel for ToDevice {
         grad_outputs: &[&Value],
         grad_inputs: &mut [&mut Value],
         _needs: &[bool],
+        _fresh: &[bool],
     ) -> Result<()> {
         let back = Value::Host(grad_outputs[0].to_host()?);
         grad_inputs[0].add_assign(&back)
@@ -44,6 +45,7 @@ impl RecordedKernel for ToHost {
         grad_outputs: &[&Value],
         grad_inputs: &mut [&mut Value],
         _needs: &[bool],
+        _fresh: &[bool],
     ) -> Result<()> {
         let g = grad_outputs[0].host("to_host", 0)?;
         let up = inputs[0].alike(g.clone())?;

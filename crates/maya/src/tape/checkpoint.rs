@@ -73,6 +73,7 @@ where
         grad_outputs: &[&Value],
         grad_inputs: &mut [&mut Value],
         needs_grad: &[bool],
+        _fresh: &[bool],
     ) -> Result<()> {
         let inner = TensorTape::new();
         let (vars, outs) = self.run(&inner, inputs, needs_grad)?;

@@ -120,6 +120,8 @@ pub(crate) struct Recorded<K: Kernel> {
 /// the transfers between the two implement it.
 pub(crate) trait RecordedKernel: Send {
     fn name(&self) -> &'static str;
+    /// [`Kernel::vjp_fresh`] over host or device values: `fresh[i]` marks
+    /// a slot holding zeros nothing has added to (a kernel may ignore it).
     fn vjp(
         &self,
         inputs: &[&Value],
@@ -127,22 +129,8 @@ pub(crate) trait RecordedKernel: Send {
         grad_outputs: &[&Value],
         grad_inputs: &mut [&mut Value],
         needs_grad: &[bool],
-    ) -> Result<()>;
-
-    /// [`RecordedKernel::vjp`] with the fresh slots marked (see
-    /// [`Kernel::vjp_fresh`]); the default ignores them.
-    fn vjp_fresh(
-        &self,
-        inputs: &[&Value],
-        outputs: &[&Value],
-        grad_outputs: &[&Value],
-        grad_inputs: &mut [&mut Value],
-        needs_grad: &[bool],
         fresh: &[bool],
-    ) -> Result<()> {
-        let _ = fresh;
-        self.vjp(inputs, outputs, grad_outputs, grad_inputs, needs_grad)
-    }
+    ) -> Result<()>;
 }
 
 /// The host arrays of `values`, or the error naming `op` and the first
@@ -161,25 +149,6 @@ impl<K: Kernel> RecordedKernel for Recorded<K> {
     }
 
     fn vjp(
-        &self,
-        inputs: &[&Value],
-        outputs: &[&Value],
-        grad_outputs: &[&Value],
-        grad_inputs: &mut [&mut Value],
-        needs_grad: &[bool],
-    ) -> Result<()> {
-        let fresh = vec![false; grad_inputs.len()];
-        self.vjp_fresh(
-            inputs,
-            outputs,
-            grad_outputs,
-            grad_inputs,
-            needs_grad,
-            &fresh,
-        )
-    }
-
-    fn vjp_fresh(
         &self,
         inputs: &[&Value],
         outputs: &[&Value],

@@ -409,7 +409,7 @@ fn backprop_node(
     {
         let mut slots: Vec<&mut Value> = taken.iter_mut().collect();
         node.kernel
-            .vjp_fresh(&inputs, &outputs, &grad_outputs, &mut slots, &needs, &fresh)?;
+            .vjp(&inputs, &outputs, &grad_outputs, &mut slots, &needs, &fresh)?;
     }
     drop(grad_outputs);
     for z in zero_outs.into_iter().flatten() {
